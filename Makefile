@@ -1,0 +1,47 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install lint fmt migrate check bench smoke clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: the app with demo data on the embedded default (SQLite + file broker under var/),
+## web server, Celery worker and beat together; Ctrl-C stops all of it.
+run: install
+	bash scripts/run.sh
+
+## make test: lint, migration check and the whole suite on PostgreSQL and Redis.
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: install
+	$(PY) manage.py migrate
+
+check: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	bash scripts/test.sh
+
+bench: install
+	bash bench/run.sh $(if $(SCALE),--scale $(SCALE),) $(if $(PEER),--peer,)
+
+smoke: install
+	bash scripts/smoke_run.sh
+
+clean:
+	rm -rf var/ tests/e2e/artifacts/

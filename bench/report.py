@@ -1,0 +1,277 @@
+"""Write bench/results/<date>-<scale>.md from the raw JSON of one run (bench/results/raw/<scale>/).
+
+    python -m bench.report --scale 100k --raw bench/results/raw/100k --out-dir bench/results
+
+Targets (issue 9 item 4) are marked met / missed; growth 10k -> 100k is computed when the other
+scale's raw results are present beside this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+
+from bench.endpoints import PEER_PAIRS
+
+GROWTH_PAGES = ("complaint_list", "complaint_detail", "dashboard", "audit_trail", "training_matrix")
+QUERY_LIMIT = 12
+
+
+def load(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def mark(ok):
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def peer_results(raw, peer_dir, scale):
+    """This run's peer figures, or the peer's own earlier run (said so in the report)."""
+    found = {}
+    for name in PEER_PAIRS.values():
+        data = load(os.path.join(raw, f"peer_http_{name}.json"))
+        if data and name in data.get("endpoints", {}):
+            found[name] = data["endpoints"][name]
+    if found:
+        return found, load(os.path.join(raw, "peer_queries.json"), {}), "measured in this run, alternating with ours"
+    data = load(os.path.join(peer_dir, "results", f"http_{scale}.json"))
+    if data:
+        queries = load(os.path.join(peer_dir, "results", f"queries_{scale}.json"), {})
+        return data["endpoints"], queries, "NOT measured in this run: the peer's own earlier run (../shared/peers/helpdesk/results)"
+    return {}, {}, "no peer figures"
+
+
+def build(scale, raw, peer_dir):
+    seed = load(os.path.join(raw, "seed.json"), {})
+    queries = load(os.path.join(raw, "queries.json"), {})
+    http = load(os.path.join(raw, "http.json"), {"endpoints": {}})
+    sweep = load(os.path.join(raw, "sweep.json"))
+    machine = load(os.path.join(raw, "machine.json"), {})
+    prepare = load(os.path.join(raw, "prepare.json"), {})
+    other_scale = "10k" if scale == "100k" else None
+    other = os.path.join(os.path.dirname(raw.rstrip("/")), other_scale) if other_scale else None
+    other_http = load(os.path.join(other, "http.json")) if other else None
+    other_queries = load(os.path.join(other, "queries.json")) if other else None
+    other_sweep = load(os.path.join(other, "sweep.json")) if other else None
+    peer, peer_queries, peer_source = peer_results(raw, peer_dir, scale)
+    eps = http.get("endpoints", {})
+    lines = []
+    out = lines.append
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    out(f"# Benchmark at {scale}: {fmt(seed.get('complaints'))} complaints ({date})")
+    out("")
+    out("Produced by `make bench SCALE=" + scale + ("` with `PEER=1`" if peer_source.startswith("measured") else "`") + " (bench/run.sh); raw JSON in "
+        f"`bench/results/raw/{scale}/`. Method: bench/README.md.")
+    out("")
+
+    # --- targets -------------------------------------------------------------------------
+    targets = []
+    for ours, theirs, label in (("complaint_api_list", "ticket_list_json", "complaint list (API JSON) vs ticket list (JSON)"),
+                                ("complaint_list", "ticket_list_json", "complaint list (HTML, rows included) vs ticket list (JSON)"),
+                                ("dashboard", "dashboard", "dashboard vs dashboard")):
+        o, p = eps.get(ours), peer.get(theirs)
+        if not (o and p):
+            targets.append((f"{label}: 10x faster p50, 10x throughput", None, "not measured"))
+            continue
+        speed = p["seq"]["p50_ms"] / o["seq"]["p50_ms"]
+        thr = o["conc"]["rps"] / p["conc"]["rps"] if p["conc"]["rps"] else None
+        targets.append((f"{label}: at least 10x faster (p50)", speed >= 10, f"{speed:,.1f}x ({o['seq']['p50_ms']} ms vs {p['seq']['p50_ms']} ms)"))
+        targets.append((f"{label}: at least 10x the throughput with 8 clients", thr is not None and thr >= 10,
+                        f"{thr:,.1f}x ({o['conc']['rps']} vs {p['conc']['rps']} req/s)" if thr else "–"))
+    over = {name: r["queries"] for name, r in queries.items() if r["queries"] > QUERY_LIMIT}
+    targets.append((f"every page at most {QUERY_LIMIT} SQL queries (any page size, any data size)", not over if queries else None,
+                    "all within" if queries and not over else ", ".join(f"{k}: {v}" for k, v in over.items()) or "not measured"))
+    if other_http:
+        growth = {}
+        for name in GROWTH_PAGES:
+            a, b = other_http["endpoints"].get(name), eps.get(name)
+            if a and b:
+                growth[name] = b["seq"]["p50_ms"] / a["seq"]["p50_ms"]
+        bad = {k: v for k, v in growth.items() if v > 1.3}
+        targets.append(("cost at 100k within 1.3x of 10k (p50: list, detail, dashboard, trail, matrix)", not bad if growth else None,
+                        ", ".join(f"{k} x{v:.2f}" for k, v in growth.items())))
+    elif scale == "100k":
+        targets.append(("cost at 100k within 1.3x of 10k", None, "no 10k results beside this run"))
+    if sweep:
+        first = sweep["first_run"]
+        targets.append((f"SLA sweep over {fmt(sweep['prepared']['open_complaints'])} open complaints with {sweep['prepared']['due']} due in under 2 s",
+                        first["seconds"] < 2 if sweep["prepared"]["due"] >= 1000 else None,
+                        f"{first['seconds']} s, {'at least ' if first['queries'] >= 9000 else ''}{first['queries']} queries "
+                        f"(Django keeps at most 9,000 in its query log), {first['steps_taken']} steps"))
+        if other_sweep:
+            same = other_sweep["first_run"]["queries"] == first["queries"]
+            targets.append(("sweep query count does not grow with the open complaints", same,
+                            f"{other_sweep['first_run']['queries']} queries at 10k ({fmt(other_sweep['prepared']['open_complaints'])} open) vs {first['queries']} here"))
+    if seed.get("seconds_total") is not None and scale == "100k":
+        targets.append(("seeding 100k in under 10 minutes", seed["seconds_total"] < 600, f"{seed['seconds_total']} s (migrations, generation, COPY, ANALYZE, chain re-check)"))
+    out("## Targets (issue 9, item 4)")
+    out("")
+    out("| target | result | figure |")
+    out("|---|---|---|")
+    for label, ok, figure in targets:
+        out(f"| {label} | {mark(ok)} | {figure} |")
+    out("")
+    out(f"Peer figures: {peer_source}.")
+    out("")
+
+    # --- environment ---------------------------------------------------------------------
+    static = machine.get("static", {})
+    packages = {line.split("==")[0].lower(): line.split("==")[1] for line in static.get("packages", []) if "==" in line}
+    out("## Machine and versions")
+    out("")
+    out(f"- machine: `nproc` = {static.get('nproc')}, {static.get('cpu')}, memory {static.get('memory')}, kernel {static.get('kernel')}")
+    out(f"- Python {static.get('python')}, Django {packages.get('django')}, DRF {packages.get('djangorestframework')}, "
+        f"django-simple-history {packages.get('django-simple-history')}, psycopg {packages.get('psycopg')}, gunicorn {packages.get('gunicorn')}, "
+        f"httpx {packages.get('httpx')} (client); PostgreSQL {static.get('postgres')} on 127.0.0.1:5432 (shared with the team's databases)")
+    out(f"- app commit {static.get('git_commit')}; gunicorn 2 sync workers, DEBUG off, real SECRET_KEY, CONN_MAX_AGE 60, DB sessions, Redis cache")
+    out("- load average (1, 5, 15 min) during the run, since client, server, database and other work share the 2 cores:")
+    for item in machine.get("load", []):
+        out(f"  - {item['at']} {item['label']}: {' / '.join(item['loadavg'])}")
+    out("")
+
+    # --- seeding -------------------------------------------------------------------------
+    counts = seed.get("counts", {})
+    out("## Data and seeding")
+    out("")
+    if seed:
+        if prepare.get("template"):
+            out(f"The database was created from `{prepare['template']}`, an empty migrated database, so `migrate` "
+                "found nothing to do (a full `migrate` of a new database takes 30-60 s on this machine).")
+            out("")
+        out(f"Seeded in **{seed.get('seconds_total')} s** wall (migrations included); VACUUM ANALYZE afterwards "
+            f"{prepare.get('vacuum_analyze_s', '–')} s (not counted). Steps: "
+            + ", ".join(f"{k} {v} s" for k, v in seed.get("steps", {}).items()))
+        out("")
+        out("| what | rows |")
+        out("|---|---|")
+        for key in ("complaints", "customers", "users", "capas", "capa_actions", "documents", "training_assignments",
+                    "complaint_escalations", "survey_answers", "recurring", "kpi_snapshots"):
+            out(f"| {key.replace('_', ' ')} | {fmt(counts.get(key))} |")
+        for key in ("complaints_historicalcomplaint", "qms_transition", "qms_signature", "complaints_communication", "complaints_survey",
+                    "training_historicaltrainingassignment", "capa_historicalcapa", "documents_documentversion"):
+            out(f"| table {key} | {fmt(counts.get(key))} |")
+        out("")
+        out("Complaint states: " + ", ".join(f"{k} {fmt(v)}" for k, v in sorted(counts.get("complaint_status", {}).items())) + ". ")
+        out("CAPA states: " + ", ".join(f"{k} {fmt(v)}" for k, v in sorted(counts.get("capa_status", {}).items())) + ". ")
+        out(f"Hash chains: {fmt(counts.get('chain_rows_rechecked'))} rows re-checked with qms.history after the load.")
+    out("")
+
+    # --- endpoints -----------------------------------------------------------------------
+    out("## Our endpoints (as the bench manager, a Quality Manager)")
+    out("")
+    out(f"Queries: SQL statements of the second of two identical requests, in-process. seq: {http.get('seq_n')} sequential requests "
+        "(fewer, as shown in seq n, for a page so slow that they would take more than the cap of run.sh's SEQ_MAX_SECONDS). "
+        f"conc: {http.get('conc')} concurrent clients for {http.get('duration_s')} s. Latencies in ms.")
+    out("")
+    out("| endpoint | queries | SQL ms | bytes | seq n | seq p50 | seq p95 | conc req/s | conc p50 | conc p95 | errors | client CPU |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, q in queries.items():
+        e = eps.get(name)
+        row = [name, fmt(q["queries"]), fmt(q["sql_ms"]), fmt(q["bytes"])]
+        if e:
+            row += [fmt(e["seq"]["n"]), fmt(e["seq"]["p50_ms"]), fmt(e["seq"]["p95_ms"]), fmt(e["conc"]["rps"]), fmt(e["conc"].get("p50_ms")),
+                    fmt(e["conc"].get("p95_ms")), fmt(e["seq"]["errors"] + e["conc"]["errors"]), fmt(e["client_cpu_share_of_one_core"], 2)]
+        else:
+            row += ["(in-process only)"] + [""] * 7
+        out("| " + " | ".join(row) + " |")
+    out("")
+    for name, q in queries.items():
+        if q.get("note"):
+            out(f"- `{name}`: `{q['method']} {q['path']}`: {q['note']}")
+    check = http.get("transition_check")
+    if check:
+        out(f"- transition POSTs sent {check['posted']}, workflow steps taken {check['taken']} (checked in the database afterwards).")
+    repeated = {n: q["repeated_shapes"] for n, q in queries.items() if q.get("repeated_shapes")}
+    if repeated:
+        out("")
+        out("Repeated statement shapes (same SQL, other literals) in one request:")
+        for name, shapes in repeated.items():
+            for sql, n in shapes.items():
+                out(f"- `{name}` x{n}: `{sql[:160]}`")
+    if other_queries:
+        out("")
+        out("Query counts at 10k vs here: " + ", ".join(f"{n} {other_queries[n]['queries']}→{q['queries']}" for n, q in queries.items() if n in other_queries) + ".")
+    out("")
+
+    # --- peer ----------------------------------------------------------------------------
+    if peer:
+        out("## Side by side with django-helpdesk 2.6.1")
+        out("")
+        out(f"Peer figures: {peer_source}. Ratios are ours / peer: latency below 1 and throughput above 1 favour ours.")
+        out("")
+        out("| ours | peer | queries ours / peer | seq n ours / peer | seq p50 ours / peer (ms) | p50 ratio | req/s ours / peer | throughput ratio |")
+        out("|---|---|---|---|---|---|---|---|")
+        pairs = dict(PEER_PAIRS)
+        pairs["complaint_list_filtered"] = "ticket_list_json"
+        for ours, theirs in pairs.items():
+            o, p = eps.get(ours), peer.get(theirs)
+            if not (o and p):
+                continue
+            pq = (peer_queries.get(theirs) or peer_queries.get("endpoints", {}).get(theirs) or {}).get("queries", "–") if isinstance(peer_queries, dict) else "–"
+            oq = queries.get(ours, {}).get("queries", "–")
+            out(f"| {ours} | {theirs} | {oq} / {pq} | {o['seq']['n']} / {p['seq']['n']} | {o['seq']['p50_ms']} / {p['seq']['p50_ms']} | {o['seq']['p50_ms'] / p['seq']['p50_ms']:.3f} | "
+                f"{o['conc']['rps']} / {p['conc']['rps']} | {o['conc']['rps'] / p['conc']['rps']:.1f} |")
+        out("")
+        out("The peer's list HTML is a shell whose rows come from its JSON endpoint; ours renders the rows in the page, so the "
+            "HTML list is compared with the peer's JSON list as well as our API list.")
+        out("")
+
+    # --- sweep ---------------------------------------------------------------------------
+    if sweep:
+        out("## SLA escalation sweep")
+        out("")
+        p = sweep["prepared"]
+        out(f"`complaints.services.escalate_due_complaints()` called directly on a copy of the database in which all "
+            f"{fmt(p['open_complaints'])} complaints are open and {p['due']} fall due now (one first-response step each).")
+        out("")
+        out("| run | seconds | queries | SQL ms | steps taken |")
+        out("|---|---|---|---|---|")
+        for label in ("first_run", "second_run"):
+            r = sweep[label]
+            out(f"| {label.replace('_', ' ')} | {r['seconds']} | {fmt(r['queries'])} | {fmt(r['sql_ms'])} | {r['steps_taken']} |")
+        out("")
+        out("The due-selection query after the sweep:")
+        out("")
+        out("```")
+        out(sweep.get("explain_due_query_after", ""))
+        out("```")
+        out("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", required=True)
+    parser.add_argument("--raw", required=True)
+    parser.add_argument("--out-dir", default="bench/results")
+    parser.add_argument("--peer-dir", default="../shared/peers/helpdesk")
+    args = parser.parse_args(argv)
+    text = build(args.scale, args.raw, args.peer_dir)
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    path = os.path.join(args.out_dir, f"{date}-{args.scale}.md")
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    print(f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

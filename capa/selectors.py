@@ -1,0 +1,179 @@
+"""Reads of the CAPA app shared by pages, API and "My work", with their joins done once here."""
+
+import textwrap
+
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from capa.models import (
+    ActionEvidence,
+    Capa,
+    CapaAction,
+    EffectivenessCheck,
+    Escalation,
+    FishboneCategory,
+)
+from capa.workflow import OPEN_ACTION_STATES, OPEN_STATES, CapaStatus, CheckResult
+from qms import roles as qms_roles
+from qms.mywork import WorkSection
+
+
+def capa_list_for_user(user):
+    """Every CAPA a reader may see (quality roles and auditors read all), with the counts the
+    list shows, in one query."""
+    if not qms_roles.has_role(user, *qms_roles.READERS):
+        return Capa.objects.none()
+    open_actions = Q(actions__status__in=OPEN_ACTION_STATES)
+    return (
+        Capa.objects.select_related("owner")
+        .annotate(
+            action_count=Count("actions", distinct=True),
+            open_action_count=Count("actions", filter=open_actions, distinct=True),
+            complaint_count=Count("complaints", distinct=True),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def capa_get(pk):
+    """A CAPA with everything its page shows, in a fixed number of queries."""
+    evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
+    actions = Prefetch(
+        "actions",
+        queryset=CapaAction.objects.select_related("owner", "document", "document__effective_version", "role").prefetch_related(evidence),
+    )
+    checks = Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("verifier", "verified_by"))
+    escalations = Prefetch("escalations", queryset=Escalation.objects.select_related("action", "check_record"))
+    return (
+        Capa.objects.select_related("owner", "created_by", "containment_by", "root_cause", "root_cause__analysed_by")
+        .prefetch_related(actions, checks, escalations, "complaints__product", "complaints__category")
+        .get(pk=pk)
+    )
+
+
+def capa_action_list(capa):
+    evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
+    return (
+        capa.actions.select_related("capa", "owner", "document", "document__effective_version", "role")
+        .prefetch_related(evidence)
+        .order_by("number")
+    )
+
+
+def capa_check_list(capa):
+    return capa.checks.select_related("verifier", "verified_by").order_by("created_at", "id")
+
+
+def my_work(user) -> list[WorkSection]:
+    """"My work": my open CAPA actions, the checks I verify, and the CAPAs I own."""
+    if not qms_roles.has_role(user, *qms_roles.QUALITY):
+        return []
+    actions = list(
+        CapaAction.objects.filter(owner=user, status__in=OPEN_ACTION_STATES, capa__status__in=OPEN_STATES)
+        .select_related("capa")
+        .order_by("due_date", "id")[:10]
+    )
+    checks = list(
+        EffectivenessCheck.objects.filter(verifier=user, result=CheckResult.PENDING, capa__status=CapaStatus.EFFECTIVENESS_CHECK)
+        .select_related("capa")
+        .order_by("due_date", "id")[:10]
+    )
+    capas = list(Capa.objects.filter(owner=user, status__in=OPEN_STATES).order_by("due_date", "id")[:10])
+    list_url = reverse("capa:list")
+    today = timezone.localdate()
+    return [
+        WorkSection(
+            title="My CAPA actions",
+            template="capa/_mywork_actions.html",
+            items=[{"action": a, "overdue": a.due_date < today} for a in actions],
+            empty_text="No open CAPA actions are assigned to you.",
+        ),
+        WorkSection(
+            title="Effectiveness checks I verify",
+            template="capa/_mywork_checks.html",
+            items=[{"check": c, "overdue": c.due_date is not None and c.due_date < today} for c in checks],
+            empty_text="No effectiveness check is waiting for your verdict.",
+        ),
+        WorkSection(
+            title="CAPAs I own",
+            template="capa/_mywork_capas.html",
+            items=[{"capa": c, "overdue": c.due_date < today} for c in capas],
+            empty_text="You own no open CAPA.",
+            more_url=f"{list_url}?owner={user.pk}&open=true",
+        ),
+    ]
+
+
+def fishbone_layout(analysis, effect: str = "") -> dict:
+    """Geometry of the fishbone (Ishikawa) diagram, drawn as inline SVG on the CAPA page: the
+    spine leads to the effect (the problem) on the right; three bones above and three below,
+    one per category; each cause is a rib on its bone. Computed here so the template only draws."""
+    width, height = 1000, 440
+    spine_y = height // 2
+    head_x = 800
+    rib_length = 175
+    bone_ends = (320, 550, 780)
+    fishbone = (analysis.fishbone or {}) if analysis else {}
+    bones = []
+    for index, (value, label) in enumerate(FishboneCategory.choices):
+        top = index < 3
+        x_end = bone_ends[index % 3]
+        x_start = x_end - 130
+        y_start = 46 if top else height - 46
+        causes = [str(c) for c in fishbone.get(value, [])]
+        shown = causes[:6]
+        ribs = []
+        spacing = abs(spine_y - y_start) / (len(shown) + 1) if shown else 0
+        for n, cause in enumerate(shown):
+            fraction = (n + 1) / (len(shown) + 1)
+            y = round(y_start + (spine_y - y_start) * fraction)
+            x = round(x_start + (x_end - x_start) * fraction)
+            # Two lines of text above the rib when there is room, else one shortened line.
+            lines = textwrap.wrap(cause, width=30) or [""]
+            if spacing < 34 or len(lines) == 1:
+                text = lines[0] if len(lines) == 1 else cause[:29] + "…"
+                lines = [text]
+            else:
+                lines = [lines[0], lines[1] if len(lines) == 2 else lines[1][:29] + "…"]
+            ribs.append(
+                {
+                    "x1": x - rib_length,
+                    "x2": x,
+                    "y": y,
+                    "lines": [{"text": line, "y": y - 4 - 13 * (len(lines) - 1 - i)} for i, line in enumerate(lines)],
+                    "title": cause,
+                }
+            )
+        bones.append(
+            {
+                "value": value,
+                "label": label,
+                "x1": x_start,
+                "y1": y_start,
+                "x2": x_end,
+                "y2": spine_y,
+                "label_x": x_start,
+                "label_y": y_start - 12 if top else y_start + 22,
+                "ribs": ribs,
+                "more": len(causes) - len(shown),
+                "empty_y": round((y_start + spine_y) / 2),
+                "empty_x": round((x_start + x_end) / 2) - 10,
+            }
+        )
+    head_lines = textwrap.wrap(effect or "Problem", width=21)[:5]
+    line_height = 16
+    first_y = spine_y - (len(head_lines) - 1) * line_height / 2 + 4
+    return {
+        "width": width,
+        "height": height,
+        "spine_y": spine_y,
+        "spine_x1": 40,
+        "head_x": head_x,
+        "head_width": width - head_x - 12,
+        "head_top": spine_y - 60,
+        "head_height": 120,
+        "head_text_x": head_x + (width - head_x - 12) / 2,
+        "head_lines": [{"text": line, "y": round(first_y + i * line_height)} for i, line in enumerate(head_lines)],
+        "bones": bones,
+    }

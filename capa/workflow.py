@@ -1,0 +1,298 @@
+"""The CAPA state machines (API.md "Workflows"; ISO 9001 10.2, ISO 13485 8.5.2, 21 CFR 820.100).
+
+Three small workflows on the kernel's engine:
+- the CAPA itself: open -> investigation -> action_planning -> implementation ->
+  effectiveness_check -> closed, with reopen (not effective) and a signed cancel;
+- each planned action: planned -> in_progress -> done (or cancelled);
+- each effectiveness check: pending -> effective / not_effective (its `result`).
+
+Guards read the record's own relations only, so this module imports no models.
+"""
+
+from django.db import models
+
+from qms import roles as qms_roles
+from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
+from qms.workflow import Action, Workflow
+
+QUALITY = qms_roles.QUALITY
+MANAGERS = frozenset({qms_roles.MANAGER})
+
+
+class CapaStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    INVESTIGATION = "investigation", "Investigation"
+    ACTION_PLANNING = "action_planning", "Action planning"
+    IMPLEMENTATION = "implementation", "Implementation"
+    EFFECTIVENESS_CHECK = "effectiveness_check", "Effectiveness check"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATES = (
+    CapaStatus.OPEN,
+    CapaStatus.INVESTIGATION,
+    CapaStatus.ACTION_PLANNING,
+    CapaStatus.IMPLEMENTATION,
+    CapaStatus.EFFECTIVENESS_CHECK,
+)
+# Where the analysis, the action plan and the checks may still be edited.
+ANALYSIS_STATES = (CapaStatus.OPEN, CapaStatus.INVESTIGATION, CapaStatus.ACTION_PLANNING)
+PLANNING_STATES = (CapaStatus.INVESTIGATION, CapaStatus.ACTION_PLANNING, CapaStatus.IMPLEMENTATION)
+CHECK_PLANNING_STATES = (CapaStatus.ACTION_PLANNING, CapaStatus.IMPLEMENTATION, CapaStatus.EFFECTIVENESS_CHECK)
+
+
+class ActionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_ACTION_STATES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+
+
+class CheckResult(models.TextChoices):
+    PENDING = "pending", "Pending"
+    EFFECTIVE = "effective", "Effective"
+    NOT_EFFECTIVE = "not_effective", "Not effective"
+
+
+# --- CAPA guards and effects -------------------------------------------------------------
+
+
+def _needs_conclusion(ctx):
+    analysis = getattr(ctx.record, "root_cause", None)
+    if analysis is None or not analysis.conclusion.strip():
+        raise IllegalTransition("Record the root-cause conclusion before planning actions.")
+
+
+def _needs_an_action(ctx):
+    if not ctx.record.actions.exclude(status=ActionStatus.CANCELLED).exists():
+        raise IllegalTransition("Plan at least one action before implementation starts.")
+
+
+def _needs_actions_done(ctx):
+    actions = ctx.record.actions.exclude(status=ActionStatus.CANCELLED)
+    if not actions.exists():
+        raise IllegalTransition("There is no action to verify.")
+    open_refs = [str(a) for a in actions.exclude(status=ActionStatus.DONE)]
+    if open_refs:
+        raise IllegalTransition(f"Every action must be done before verification; still open: {', '.join(open_refs)}.")
+    if not ctx.record.checks.filter(result=CheckResult.PENDING).exists():
+        raise IllegalTransition("Plan an effectiveness check (criteria and verifier) before verification.")
+
+
+def _start_observation(ctx):
+    """Implementation is complete: the effectiveness observation window starts now, and checks
+    without a due date get the default (90 days after implementation)."""
+    from capa.services import default_check_due_date
+
+    ctx.set("implemented_at", ctx.at)
+    due = default_check_due_date(ctx.at)
+    for check in ctx.record.checks.filter(result=CheckResult.PENDING, due_date__isnull=True):
+        from capa.services import check_set_due_date
+
+        check_set_due_date(check=check, due_date=due, actor=ctx.actor)
+
+
+def _needs_effective_check(ctx):
+    checks = ctx.record.checks.all()
+    if checks.filter(result=CheckResult.PENDING).exists():
+        raise IllegalTransition("An effectiveness check is still pending.")
+    latest = checks.exclude(result=CheckResult.PENDING).order_by("-verified_at", "-id").first()
+    if latest is None or latest.result != CheckResult.EFFECTIVE:
+        raise IllegalTransition("Closing needs an effectiveness check marked effective.")
+
+
+def _set_closed_at(ctx):
+    ctx.set("closed_at", ctx.at)
+
+
+def _needs_not_effective(ctx):
+    if ctx.record.checks.filter(result=CheckResult.PENDING).exists():
+        raise IllegalTransition("An effectiveness check is still pending; record its result instead.")
+    latest = ctx.record.checks.exclude(result=CheckResult.PENDING).order_by("-verified_at", "-id").first()
+    if latest is None or latest.result != CheckResult.NOT_EFFECTIVE:
+        raise IllegalTransition("Only a CAPA whose latest effectiveness check was not effective can be reopened.")
+
+
+def _on_reopen(ctx):
+    ctx.set("implemented_at", None)
+    ctx.set("reopen_count", ctx.record.reopen_count + 1)
+
+
+CAPA_WORKFLOW = Workflow(
+    states=CapaStatus,
+    actions=[
+        Action("start_investigation", sources=[CapaStatus.OPEN], target=CapaStatus.INVESTIGATION, roles=QUALITY),
+        Action(
+            "plan_actions",
+            sources=[CapaStatus.INVESTIGATION],
+            target=CapaStatus.ACTION_PLANNING,
+            roles=QUALITY,
+            guard=_needs_conclusion,
+        ),
+        Action(
+            "implement",
+            sources=[CapaStatus.ACTION_PLANNING],
+            target=CapaStatus.IMPLEMENTATION,
+            roles=QUALITY,
+            label="Start implementation",
+            guard=_needs_an_action,
+        ),
+        Action(
+            "verify",
+            sources=[CapaStatus.IMPLEMENTATION],
+            target=CapaStatus.EFFECTIVENESS_CHECK,
+            roles=QUALITY,
+            label="Verify effectiveness",
+            guard=_needs_actions_done,
+            apply=_start_observation,
+        ),
+        Action(
+            "close",
+            sources=[CapaStatus.EFFECTIVENESS_CHECK],
+            target=CapaStatus.CLOSED,
+            roles=MANAGERS,
+            needs_signature=True,
+            meaning="Approved for closure",
+            guard=_needs_effective_check,
+            apply=_set_closed_at,
+        ),
+        Action(
+            "reopen",
+            sources=[CapaStatus.EFFECTIVENESS_CHECK],
+            target=CapaStatus.ACTION_PLANNING,
+            roles=QUALITY,
+            needs_reason=True,
+            guard=_needs_not_effective,
+            apply=_on_reopen,
+            button_style="secondary",
+            system_may=True,  # the recurrence sweep reopens automatically
+        ),
+        Action(
+            "cancel",
+            sources=list(OPEN_STATES),
+            target=CapaStatus.CANCELLED,
+            roles=MANAGERS,
+            needs_reason=True,
+            needs_signature=True,
+            meaning="Cancelled",
+            button_style="danger",
+        ),
+    ],
+)
+
+
+# --- action guards -------------------------------------------------------------------------
+
+
+def _capa_in(states, verb):
+    def guard(ctx):
+        capa = ctx.record.capa
+        if capa.status not in states:
+            raise IllegalTransition(f"Actions cannot be {verb} while the CAPA is {capa.get_status_display().lower()}.")
+
+    return guard
+
+
+def _complete_guard(ctx):
+    _capa_in((CapaStatus.ACTION_PLANNING, CapaStatus.IMPLEMENTATION), "completed")(ctx)
+    action = ctx.record
+    evidence = (ctx.data.get("evidence") or "").strip() or action.evidence.strip()
+    if not evidence and not action.evidence_files.exists():
+        raise ValidationFailed.on("evidence", "Describe or attach the evidence that the action is done.")
+    if len(evidence) > 10000:
+        raise ValidationFailed.on("evidence", "Keep the evidence under 10,000 characters.")
+    from capa.services import action_progress
+
+    progress = action_progress(action)  # document revised / role trained, where the system can see it
+    if progress is not None and not progress.is_done:
+        raise IllegalTransition(progress.message)
+
+
+def _complete_apply(ctx):
+    evidence = (ctx.data.get("evidence") or "").strip()
+    if evidence:
+        ctx.set("evidence", evidence)
+    ctx.set("completed_at", ctx.at)
+
+
+ACTION_WORKFLOW = Workflow(
+    states=ActionStatus,
+    actions=[
+        Action("start", sources=[ActionStatus.PLANNED], target=ActionStatus.IN_PROGRESS, roles=QUALITY, guard=_capa_in(PLANNING_STATES, "started")),
+        Action(
+            "complete",
+            sources=list(OPEN_ACTION_STATES),
+            target=ActionStatus.DONE,
+            roles=QUALITY,
+            label="Mark done",
+            guard=_complete_guard,
+            apply=_complete_apply,
+        ),
+        Action(
+            "cancel",
+            sources=list(OPEN_ACTION_STATES),
+            target=ActionStatus.CANCELLED,
+            roles=QUALITY,
+            needs_reason=True,
+            guard=_capa_in(PLANNING_STATES, "cancelled"),
+            button_style="danger",
+        ),
+    ],
+)
+
+
+# --- effectiveness check guards --------------------------------------------------------------
+
+
+def _result_guard(ctx):
+    check = ctx.record
+    capa = check.capa
+    if capa.status != CapaStatus.EFFECTIVENESS_CHECK:
+        raise IllegalTransition("A result can be recorded once the CAPA is in its effectiveness check.")
+    # Separation of duties (ISO 13485 8.5.2 f): the owner does not verify their own CAPA.
+    if ctx.actor.pk == capa.owner_id:
+        raise NotAllowed("The CAPA owner cannot verify the effectiveness of their own CAPA.")
+    evidence = (ctx.data.get("evidence") or "").strip()
+    if not evidence:
+        raise ValidationFailed.on("evidence", "Record the evidence the result is based on.")
+    if len(evidence) > 10000:
+        raise ValidationFailed.on("evidence", "Keep the evidence under 10,000 characters.")
+
+
+def _result_apply(ctx):
+    ctx.set("evidence", (ctx.data.get("evidence") or "").strip())
+    ctx.set("verified_by", ctx.actor)
+    ctx.set("verified_at", ctx.at)
+
+
+CHECK_WORKFLOW = Workflow(
+    states=CheckResult,
+    status_field="result",
+    actions=[
+        Action(
+            "mark_effective",
+            sources=[CheckResult.PENDING],
+            target=CheckResult.EFFECTIVE,
+            roles=QUALITY,
+            label="Verified effective",
+            guard=_result_guard,
+            apply=_result_apply,
+        ),
+        Action(
+            "mark_not_effective",
+            sources=[CheckResult.PENDING],
+            target=CheckResult.NOT_EFFECTIVE,
+            roles=QUALITY,
+            label="Not effective",
+            needs_reason=True,
+            guard=_result_guard,
+            apply=_result_apply,
+            button_style="danger",
+            system_may=True,  # a recurrence found by the sweep
+        ),
+    ],
+)

@@ -1,0 +1,83 @@
+"""One FilterSet for the complaint list, shared by the page and the API (STYLE.md)."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from complaints.models import OPEN_STATES, Category, Channel, Complaint, Product, Severity
+from complaints.selectors import overdue_q
+from complaints.workflow import ComplaintStatus
+from qms import roles as qms_roles
+
+ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def quality_users(request=None):
+    return get_user_model().objects.filter(groups__name__in=qms_roles.QUALITY, is_active=True).distinct().order_by("first_name", "last_name")
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
+    status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
+    assignee = django_filters.ModelChoiceFilter(queryset=quality_users, empty_label="Anyone")
+    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned", widget=ANY_YES_NO)
+    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), empty_label="Any product")
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), empty_label="Any category")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    open = django_filters.BooleanFilter(method="filter_open", label="Open", widget=ANY_YES_NO)
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=ANY_YES_NO)
+    recurring = django_filters.BooleanFilter(field_name="is_recurring", label="Recurring", widget=ANY_YES_NO)
+    received_from = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte", label="Received from", widget=DATE_INPUT)
+    received_to = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte", label="Received to", widget=DATE_INPUT)
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("received_at", "received_at"),
+            ("title", "title"),
+            ("severity_rank", "severity"),
+            ("status", "status"),
+            ("next_deadline", "deadline"),
+            ("escalation_level", "escalation_level"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Complaint
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(title__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(customer__organisation__icontains=value)
+            | Q(lot_number__icontains=value)
+            | Q(product__code__icontains=value)
+        )
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(status__in=OPEN_STATES) if value else queryset.exclude(status__in=OPEN_STATES)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = overdue_q(timezone.now())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not getattr(self.form, "cleaned_data", {}).get("ordering"):
+            queryset = queryset.order_by("-received_at", "-id")
+        return queryset

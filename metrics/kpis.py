@@ -1,0 +1,491 @@
+"""The KPI registry (ISO 9001 9.1.1: what is monitored, how it is measured) and its computation.
+
+Every KPI is computed by the database: a handful of aggregate queries, each returning many
+KPIs at once (COUNT/SUM/AVG with FILTER clauses, percentile_cont for medians and p90), never a
+Python loop over rows. A ratio with an empty denominator is "no data" (None), never a division
+by zero (NULLIF in SQL, a check here).
+
+Periods are whole local days [start, end]; "stock" KPIs (open complaints, training compliance,
+...) are measured at the end of the period, or now when the period ends in the future.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, DateTimeField, F, FloatField, Func, Min, Q, Sum, Value
+from django.db.models.aggregates import Aggregate
+from django.utils import timezone
+
+# --- definitions ----------------------------------------------------------------------------
+
+UP = "up"  # higher is better
+DOWN = "down"  # lower is better
+
+# How daily snapshots roll up into a longer bucket (a month on a trend chart):
+RATIO = "ratio"  # sum(numerator) / sum(denominator) * scale: exact
+SUM = "sum"  # sum of the daily values (counts of events)
+LAST = "last"  # the value on the last day (stock figures such as open complaints)
+WEIGHTED = "weighted"  # daily medians weighted by their counts (an approximation, said so)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    code: str
+    label: str
+    unit: str  # "%", "h", "days", "count", "score", "per 1,000 units"
+    direction: str
+    rollup: str
+    help: str
+    group: str  # complaints, surveys, capa, training, documents
+    filters: tuple[str, ...] = ()  # which filters apply: product, category, severity, department
+    decimals: int = 1
+
+
+COMPLAINT_FILTERS = ("product", "category", "severity")
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("complaint_volume", "Complaints received", "count", DOWN, SUM,
+        "Complaints received in the period (by received time), rejected ones included.",
+        "complaints", COMPLAINT_FILTERS, 0),
+    Kpi("complaint_rate", "Complaint rate", "per 1,000 units", DOWN, RATIO,
+        "Complaints received in the period about products that have units shipped recorded for the "
+        "period's months, per 1,000 units shipped in the calendar months the period touches.",
+        "complaints", COMPLAINT_FILTERS, 2),
+    Kpi("complaint_recurrence_rate", "Recurrence rate", "%", DOWN, RATIO,
+        "Share of the complaints received in the period that recur: same product and category as a "
+        "complaint received within the recurrence window before them.",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("open_complaints", "Open complaints", "count", DOWN, LAST,
+        "Complaints received and not yet resolved at the end of the period (rejected ones excluded).",
+        "complaints", COMPLAINT_FILTERS, 0),
+    Kpi("overdue_complaints", "Overdue complaints", "count", DOWN, LAST,
+        "Open complaints at the end of the period whose first-response deadline passed without an "
+        "acknowledgement, or whose resolution deadline passed (paused complaints excluded).",
+        "complaints", COMPLAINT_FILTERS, 0),
+    Kpi("first_response_hours_median", "First response (median)", "h", DOWN, WEIGHTED,
+        "Median time from receipt to acknowledgement of the complaints acknowledged in the period, in "
+        "elapsed calendar hours (complaints store timestamps, not business-time durations; the SLA "
+        "compliance KPIs use the business-time deadlines).",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("first_response_hours_p90", "First response (p90)", "h", DOWN, WEIGHTED,
+        "90th percentile of the time from receipt to acknowledgement (calendar hours), complaints "
+        "acknowledged in the period.",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("resolution_hours_median", "Resolution time (median)", "h", DOWN, WEIGHTED,
+        "Median time from receipt to resolution of the complaints resolved in the period, in elapsed "
+        "calendar hours (waiting for the customer included).",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("resolution_hours_p90", "Resolution time (p90)", "h", DOWN, WEIGHTED,
+        "90th percentile of the time from receipt to resolution (calendar hours), complaints resolved "
+        "in the period.",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("sla_first_response_rate", "Acknowledged on time", "%", UP, RATIO,
+        "Of the complaints whose first-response deadline (business or calendar time, as the SLA policy "
+        "says) fell in the period, the share acknowledged by that deadline.",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("sla_resolution_rate", "Resolved on time", "%", UP, RATIO,
+        "Of the complaints whose resolution deadline fell in the period (moved by customer pauses), the "
+        "share resolved by it. Complaints paused past their deadline are left out until they resume.",
+        "complaints", COMPLAINT_FILTERS),
+    Kpi("csat", "CSAT", "%", UP, RATIO,
+        "Customer satisfaction: share of survey answers in the period scoring 4 or 5 on the 1-5 scale.",
+        "surveys", COMPLAINT_FILTERS),
+    Kpi("csat_mean", "CSAT (mean)", "score", UP, RATIO,
+        "Mean CSAT score (1-5) of the survey answers received in the period.", "surveys", COMPLAINT_FILTERS, 2),
+    Kpi("nps", "NPS", "score", UP, RATIO,
+        "Net Promoter Score: % promoters (9-10) minus % detractors (0-6) among the survey answers of the "
+        "period, from -100 to +100.",
+        "surveys", COMPLAINT_FILTERS, 0),
+    Kpi("ces", "CES (mean)", "score", DOWN, RATIO,
+        "Customer Effort Score: mean answer (1 = very easy ... 7 = very hard) of the survey answers of "
+        "the period. Lower is better.",
+        "surveys", COMPLAINT_FILTERS, 2),
+    Kpi("survey_responses", "Survey answers", "count", UP, SUM,
+        "Survey answers received in the period.", "surveys", COMPLAINT_FILTERS, 0),
+    Kpi("capa_on_time_rate", "CAPAs closed on time", "%", UP, RATIO,
+        "Of the CAPAs closed in the period, the share closed on or before their due date.",
+        "capa", ("department",)),
+    Kpi("capa_mean_age_days", "Mean age of open CAPAs", "days", DOWN, LAST,
+        "Mean age in days (since creation) of the CAPAs open at the end of the period.", "capa", ("department",)),
+    Kpi("open_capas", "Open CAPAs", "count", DOWN, LAST,
+        "CAPAs created and neither closed nor cancelled at the end of the period.", "capa", ("department",), 0),
+    Kpi("capa_effectiveness_rate", "CAPA effectiveness", "%", UP, RATIO,
+        "Of the effectiveness checks verified in the period, the share found effective.", "capa", ("department",)),
+    Kpi("training_compliance_rate", "Training compliance", "%", UP, LAST,
+        "At the end of the period: of the training assignments in force (assigned, not waived or "
+        "superseded), the share completed. By the trainee's department.",
+        "training", ("department",)),
+    Kpi("overdue_training", "Overdue training", "count", DOWN, LAST,
+        "Training assignments not completed whose due date has passed at the end of the period.",
+        "training", ("department",), 0),
+    Kpi("documents_overdue_review", "Documents overdue for review", "count", DOWN, LAST,
+        "Effective controlled documents whose periodic review date has passed (ISO 9001 7.5.2). "
+        "Measured on the documents' current review dates.",
+        "documents", ("department",), 0),
+)
+
+KPI_BY_CODE = {kpi.code: kpi for kpi in KPIS}
+KPI_CHOICES = [(kpi.code, kpi.label) for kpi in KPIS]
+
+# The keys API.md fixes for GET /api/v1/metrics/kpis/; the others are our additions.
+API_KEYS = (
+    "csat", "nps", "ces", "first_response_hours_median", "resolution_hours_median",
+    "complaint_recurrence_rate", "capa_on_time_rate", "training_compliance_rate",
+    "open_complaints", "overdue_complaints",
+)
+
+
+# --- periods and filters --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date  # inclusive
+
+    @classmethod
+    def last_days(cls, days: int, *, today: datetime.date | None = None) -> Period:
+        today = today or timezone.localdate()
+        return cls(today - datetime.timedelta(days=days - 1), today)
+
+    @classmethod
+    def day(cls, day: datetime.date) -> Period:
+        return cls(day, day)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (for the tiles' trend arrows)."""
+        end = self.start - datetime.timedelta(days=1)
+        return Period(end - datetime.timedelta(days=self.days - 1), end)
+
+    @property
+    def start_at(self) -> datetime.datetime:
+        return _local_midnight(self.start)
+
+    @property
+    def end_at(self) -> datetime.datetime:
+        return _local_midnight(self.end + datetime.timedelta(days=1))
+
+    def as_of(self, now: datetime.datetime | None = None) -> datetime.datetime:
+        """Where stock KPIs are measured: the end of the period, or now if that is earlier."""
+        return min(self.end_at, now or timezone.now())
+
+    @property
+    def months(self) -> tuple[datetime.date, datetime.date]:
+        """The first days of the first and the last calendar month the period touches."""
+        return self.start.replace(day=1), self.end.replace(day=1)
+
+    def __str__(self):
+        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone())
+
+
+@dataclass(frozen=True)
+class KpiFilters:
+    product: int | None = None
+    category: int | None = None
+    severity: str | None = None
+    department: int | None = None
+
+    def complaint_q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.product:
+            q &= Q(**{f"{prefix}product_id": self.product})
+        if self.category:
+            q &= Q(**{f"{prefix}category_id": self.category})
+        if self.severity:
+            q &= Q(**{f"{prefix}severity": self.severity})
+        return q
+
+    def department_q(self, path: str) -> Q:
+        return Q(**{path: self.department}) if self.department else Q()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.product or self.category or self.severity or self.department)
+
+
+NO_FILTERS = KpiFilters()
+
+
+# --- SQL helpers ----------------------------------------------------------------------------
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expr), FILTER-able."""
+
+    function = "percentile_cont"
+    name = "Percentile"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+class HoursBetween(Func):
+    """Elapsed hours from the first expression to the second, as a float."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, later, earlier, **extra):
+        super().__init__(later, earlier, **extra)
+
+
+def _at(value: datetime.datetime) -> Value:
+    return Value(value, output_field=DateTimeField())
+
+
+# --- computation ----------------------------------------------------------------------------
+
+
+@dataclass
+class KpiValue:
+    code: str
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def kpi(self) -> Kpi:
+        return KPI_BY_CODE[self.code]
+
+    @property
+    def has_data(self) -> bool:
+        return self.value is not None
+
+
+def ratio(numerator, denominator, scale: float = 100.0) -> float | None:
+    if not denominator:
+        return None
+    return round(float(numerator or 0) * scale / float(denominator), 4)
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def complaint_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
+    """One query: volume, recurrence, open, overdue, response and resolution times, SLA."""
+    from complaints.models import Complaint
+    from metrics.models import ShippedUnits
+
+    start, end = period.start_at, period.end_at
+    t = period.as_of(now)
+    due_end = min(end, t)
+    received = Q(received_at__gte=start, received_at__lt=end)
+    not_rejected = ~Q(status="rejected")
+    open_at_t = Q(received_at__lt=t) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=t)) & not_rejected
+    first_response_late = Q(first_response_due__lt=t) & (Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=t))
+    resolution_late = Q(resolution_due__lt=t, sla_paused_at__isnull=True)
+    acknowledged = Q(acknowledged_at__gte=start, acknowledged_at__lt=end)
+    resolved = Q(resolved_at__gte=start, resolved_at__lt=end)
+    ack_due = Q(first_response_due__gte=start, first_response_due__lt=due_end) & not_rejected
+    res_due = Q(resolution_due__gte=start, resolution_due__lt=due_end) & not_rejected & (
+        Q(resolved_at__isnull=False) | Q(sla_paused_at__isnull=True)
+    )
+    first, last = period.months
+    shipped_products = ShippedUnits.objects.filter(month__gte=first, month__lte=last).values("product_id")
+    response = HoursBetween(F("acknowledged_at"), F("received_at"))
+    resolution = HoursBetween(F("resolved_at"), F("received_at"))
+    return Complaint.objects.filter(filters.complaint_q(), received_at__lt=end).aggregate(
+        volume=Count("id", filter=received),
+        recurring=Count("id", filter=received & Q(is_recurring=True)),
+        volume_shipped=Count("id", filter=received & Q(product_id__in=shipped_products)),
+        open=Count("id", filter=open_at_t),
+        overdue=Count("id", filter=open_at_t & (first_response_late | resolution_late)),
+        fr_count=Count("id", filter=acknowledged),
+        fr_median=Percentile(response, 0.5, filter=acknowledged),
+        fr_p90=Percentile(response, 0.9, filter=acknowledged),
+        res_count=Count("id", filter=resolved),
+        res_median=Percentile(resolution, 0.5, filter=resolved),
+        res_p90=Percentile(resolution, 0.9, filter=resolved),
+        ack_due=Count("id", filter=ack_due),
+        ack_on_time=Count("id", filter=ack_due & Q(acknowledged_at__lte=F("first_response_due"))),
+        res_due=Count("id", filter=res_due),
+        res_on_time=Count("id", filter=res_due & Q(resolved_at__lte=F("resolution_due"))),
+    )
+
+
+def survey_aggregates(period: Period, filters: KpiFilters) -> dict:
+    from complaints.models import Survey
+
+    return Survey.objects.filter(
+        filters.complaint_q("complaint__"), answered_at__gte=period.start_at, answered_at__lt=period.end_at
+    ).aggregate(
+        responses=Count("id"),
+        satisfied=Count("id", filter=Q(csat__gte=4)),
+        csat_sum=Sum("csat"),
+        ces_sum=Sum("ces"),
+        promoters=Count("id", filter=Q(nps__gte=9)),
+        detractors=Count("id", filter=Q(nps__lte=6)),
+    )
+
+
+def shipped_units(period: Period, filters: KpiFilters) -> int:
+    from metrics.models import ShippedUnits
+
+    first, last = period.months
+    qs = ShippedUnits.objects.filter(month__gte=first, month__lte=last)
+    if filters.product:
+        qs = qs.filter(product_id=filters.product)
+    return qs.aggregate(units=Sum("units"))["units"] or 0
+
+
+def capa_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
+    """One query over CAPAs plus one over effectiveness checks."""
+    from capa.models import Capa, EffectivenessCheck
+
+    start, end = period.start_at, period.end_at
+    t = period.as_of(now)
+    closed = Q(status="closed", closed_at__gte=start, closed_at__lt=end)
+    open_at_t = Q(created_at__lt=t) & (Q(closed_at__isnull=True) | Q(closed_at__gte=t)) & ~Q(status="cancelled")
+    age_days = HoursBetween(_at(t), F("created_at")) / 24.0
+    result = Capa.objects.filter(filters.department_q("owner__department_id"), created_at__lt=end).aggregate(
+        closed=Count("id", filter=closed),
+        closed_on_time=Count("id", filter=closed & Q(closed_at__date__lte=F("due_date"))),
+        open=Count("id", filter=open_at_t),
+        mean_age=Avg(age_days, filter=open_at_t),
+        age_0_30=Count("id", filter=open_at_t & Q(created_at__gt=t - datetime.timedelta(days=30))),
+        age_31_60=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=30), created_at__gt=t - datetime.timedelta(days=60))),
+        age_61_90=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=60), created_at__gt=t - datetime.timedelta(days=90))),
+        age_over_90=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=90))),
+    )
+    result.update(
+        EffectivenessCheck.objects.filter(
+            filters.department_q("capa__owner__department_id"), verified_at__gte=start, verified_at__lt=end
+        ).aggregate(
+            checks=Count("id", filter=Q(result__in=["effective", "not_effective"])),
+            effective=Count("id", filter=Q(result="effective")),
+        )
+    )
+    return result
+
+
+def training_stock_q(t: datetime.datetime) -> dict[str, Q]:
+    in_force = Q(assigned_at__lt=t) & ~(Q(status__in=["waived", "superseded"]) & Q(closed_at__lt=t))
+    done = in_force & Q(completed_at__lt=t)
+    overdue = in_force & (Q(completed_at__isnull=True) | Q(completed_at__gte=t)) & Q(due_date__lt=timezone.localdate(t))
+    return {"in_force": in_force, "done": done, "overdue": overdue}
+
+
+def training_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
+    from training.models import TrainingAssignment
+
+    q = training_stock_q(period.as_of(now))
+    return TrainingAssignment.objects.filter(filters.department_q("user__department_id")).aggregate(
+        in_force=Count("id", filter=q["in_force"]),
+        done=Count("id", filter=q["done"]),
+        overdue=Count("id", filter=q["overdue"]),
+    )
+
+
+def documents_overdue(period: Period, filters: KpiFilters, now=None) -> int:
+    from documents.models import Document
+
+    day = timezone.localdate(period.as_of(now))
+    return Document.objects.filter(
+        filters.department_q("department_id"), effective_version__isnull=False, next_review_due__lt=day,
+        created_at__lt=period.as_of(now),
+    ).count()
+
+
+def first_activity_at():
+    """When the earliest record any KPI reads was made (None on an empty system): every day
+    that ends before it has the empty value of every KPI, so a long range of snapshots needs
+    the queries only from there on."""
+    from capa.models import Capa
+    from complaints.models import Complaint, Survey
+    from documents.models import Document
+    from training.models import TrainingAssignment
+
+    candidates = [
+        Complaint.objects.aggregate(at=Min("received_at"))["at"],
+        Survey.objects.aggregate(at=Min("answered_at"))["at"],
+        Capa.objects.aggregate(at=Min("created_at"))["at"],
+        TrainingAssignment.objects.aggregate(at=Min("assigned_at"))["at"],
+        Document.objects.aggregate(at=Min("created_at"))["at"],
+    ]
+    found = [c for c in candidates if c is not None]
+    return min(found) if found else None
+
+
+def compute_kpis(period: Period, filters: KpiFilters = NO_FILTERS, *, now=None) -> dict[str, KpiValue]:
+    """Every KPI of the registry for the period: seven aggregate queries whatever the data size."""
+    c = complaint_aggregates(period, filters, now)
+    s = survey_aggregates(period, filters)
+    units = shipped_units(period, filters)
+    k = capa_aggregates(period, filters, now)
+    t = training_aggregates(period, filters, now)
+    docs = documents_overdue(period, filters, now)
+
+    def v(code, value, numerator=None, denominator=None, **extra):
+        return KpiValue(code, _round(value), _round(numerator), _round(denominator), extra)
+
+    net = (s["promoters"] or 0) - (s["detractors"] or 0)
+    values = [
+        v("complaint_volume", c["volume"], c["volume"], None),
+        v("complaint_rate", ratio(c["volume_shipped"], units, 1000.0), c["volume_shipped"], units),
+        v("complaint_recurrence_rate", ratio(c["recurring"], c["volume"]), c["recurring"], c["volume"]),
+        v("open_complaints", c["open"]),
+        v("overdue_complaints", c["overdue"]),
+        v("first_response_hours_median", c["fr_median"], None, c["fr_count"]),
+        v("first_response_hours_p90", c["fr_p90"], None, c["fr_count"]),
+        v("resolution_hours_median", c["res_median"], None, c["res_count"]),
+        v("resolution_hours_p90", c["res_p90"], None, c["res_count"]),
+        v("sla_first_response_rate", ratio(c["ack_on_time"], c["ack_due"]), c["ack_on_time"], c["ack_due"]),
+        v("sla_resolution_rate", ratio(c["res_on_time"], c["res_due"]), c["res_on_time"], c["res_due"]),
+        v("csat", ratio(s["satisfied"], s["responses"]), s["satisfied"], s["responses"]),
+        v("csat_mean", ratio(s["csat_sum"], s["responses"], 1.0), s["csat_sum"], s["responses"]),
+        v("nps", ratio(net, s["responses"]), net, s["responses"]),
+        v("ces", ratio(s["ces_sum"], s["responses"], 1.0), s["ces_sum"], s["responses"]),
+        v("survey_responses", s["responses"]),
+        v("capa_on_time_rate", ratio(k["closed_on_time"], k["closed"]), k["closed_on_time"], k["closed"]),
+        v("capa_mean_age_days", k["mean_age"], None, k["open"]),
+        v("open_capas", k["open"]),
+        v("capa_effectiveness_rate", ratio(k["effective"], k["checks"]), k["effective"], k["checks"]),
+        v("training_compliance_rate", ratio(t["done"], t["in_force"]), t["done"], t["in_force"]),
+        v("overdue_training", t["overdue"]),
+        v("documents_overdue_review", docs),
+    ]
+    result = {value.code: value for value in values}
+    result["open_capas"].extra = {
+        "ageing": [
+            ("0–30 days", k["age_0_30"]), ("31–60 days", k["age_31_60"]),
+            ("61–90 days", k["age_61_90"]), ("over 90 days", k["age_over_90"]),
+        ]
+    }
+    return result
+
+
+def is_breached(kpi: Kpi, value: float | None, threshold) -> bool:
+    """Past the threshold on the bad side. No data is not a breach."""
+    if value is None:
+        return False
+    return value < float(threshold) if kpi.direction == UP else value > float(threshold)
+
+
+def format_value(kpi: Kpi, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    text = f"{value:,.{kpi.decimals}f}"
+    if kpi.code == "nps" and value > 0:
+        text = f"+{text}"
+    if kpi.unit == "%":
+        return f"{text}%"
+    if kpi.unit in ("h", "days"):
+        return f"{text} {kpi.unit}"
+    return text

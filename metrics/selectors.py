@@ -1,0 +1,468 @@
+"""Reads of metrics shared by the dashboard, the API, the management review and "My work".
+
+The dashboard costs a fixed number of queries whatever the table sizes (ARCHITECTURE.md rule
+6): the live KPIs are a few aggregate queries (metrics.kpis), trend charts read the daily
+snapshots in one grouped query, and each live chart is one grouped query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Trunc
+from django.urls import reverse
+from django.utils import timezone
+
+from metrics.kpis import (
+    KPI_BY_CODE,
+    KPIS,
+    LAST,
+    RATIO,
+    SUM,
+    UP,
+    Kpi,
+    KpiFilters,
+    KpiValue,
+    Period,
+    compute_kpis,
+    format_value,
+    is_breached,
+    ratio,
+    training_stock_q,
+)
+from metrics.models import (
+    KpiAlert,
+    KpiSnapshot,
+    KpiTarget,
+    ManagementReview,
+    ReviewItem,
+    ShippedUnits,
+)
+from metrics.workflow import AlertStatus, ReviewItemStatus
+from qms import roles as qms_roles
+from qms.mywork import WorkSection
+
+# --- tiles ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Tile:
+    kpi: Kpi
+    current: KpiValue
+    previous: KpiValue
+    target: KpiTarget | None
+
+    @property
+    def formatted(self) -> str:
+        return format_value(self.kpi, self.current.value)
+
+    @property
+    def previous_formatted(self) -> str:
+        return format_value(self.kpi, self.previous.value)
+
+    @property
+    def state(self) -> str:
+        """ok (target met), warn (between target and threshold), bad (past the threshold)."""
+        if self.target is None or self.current.value is None:
+            return ""
+        if is_breached(self.kpi, self.current.value, self.target.threshold):
+            return "bad"
+        if is_breached(self.kpi, self.current.value, self.target.target):
+            return "warn"
+        return "ok"
+
+    @property
+    def trend(self) -> str:
+        """up / down / flat against the previous period of the same length; "" without data."""
+        now, before = self.current.value, self.previous.value
+        if now is None or before is None:
+            return ""
+        if abs(now - before) < 1e-9:
+            return "flat"
+        return "up" if now > before else "down"
+
+    @property
+    def trend_is_good(self) -> bool | None:
+        if self.trend in ("", "flat"):
+            return None
+        return (self.trend == "up") == (self.kpi.direction == UP)
+
+    @property
+    def trend_symbol(self) -> str:
+        return {"up": "▲", "down": "▼", "flat": "▶"}.get(self.trend, "")
+
+
+TILE_GROUPS = (
+    ("Customers", ("csat", "csat_mean", "nps", "ces", "survey_responses")),
+    ("Complaint handling", (
+        "complaint_volume", "complaint_rate", "complaint_recurrence_rate", "open_complaints", "overdue_complaints",
+        "sla_first_response_rate", "sla_resolution_rate", "first_response_hours_median", "first_response_hours_p90",
+        "resolution_hours_median", "resolution_hours_p90",
+    )),
+    ("CAPA", ("capa_on_time_rate", "capa_mean_age_days", "open_capas", "capa_effectiveness_rate")),
+    ("Training and documents", ("training_compliance_rate", "overdue_training", "documents_overdue_review")),
+)
+assert {code for _g, codes in TILE_GROUPS for code in codes} == {k.code for k in KPIS}, "every KPI has a tile"
+
+
+def targets_by_kpi() -> dict[str, KpiTarget]:
+    return {t.kpi: t for t in KpiTarget.objects.filter(is_active=True)}
+
+
+def kpi_tiles(period: Period, filters: KpiFilters, *, now=None) -> tuple[list[tuple[str, list[Tile]]], dict[str, KpiValue]]:
+    current = compute_kpis(period, filters, now=now)
+    previous = compute_kpis(period.previous(), filters, now=now)
+    targets = targets_by_kpi()
+    groups = [
+        (title, [Tile(KPI_BY_CODE[c], current[c], previous[c], targets.get(c)) for c in codes]) for title, codes in TILE_GROUPS
+    ]
+    return groups, current
+
+
+# --- trends from snapshots ------------------------------------------------------------------
+
+TREND_KPIS = ("complaint_volume", "open_complaints", "sla_first_response_rate", "sla_resolution_rate", "csat", "nps")
+
+
+def trend_bucket(period: Period) -> str:
+    if period.days > 92:
+        return "month"
+    if period.days > 31:
+        return "week"
+    return "day"
+
+
+def kpi_trends(period: Period, codes=TREND_KPIS) -> tuple[list[datetime.date], dict[str, list[float | None]]]:
+    """Each KPI per bucket (day, week or month) over the period, from the daily snapshots in one
+    query. Ratios roll up exactly (sums of numerators over sums of denominators)."""
+    kind = trend_bucket(period)
+    rows = (
+        KpiSnapshot.objects.filter(date__gte=period.start, date__lte=period.end, kpi__in=codes)
+        .annotate(bucket=Trunc("date", kind))
+        .values("kpi", "bucket")
+        .annotate(
+            num=Sum("numerator"), den=Sum("denominator"), total=Sum("value"),
+            weighted=Sum(F("value") * F("denominator")), values=ArrayAgg("value", order_by="-date"),
+        )
+        .order_by("bucket", "kpi")
+    )
+    buckets: list[datetime.date] = []
+    cells: dict[tuple[str, datetime.date], float | None] = {}
+    for row in rows:
+        bucket = row["bucket"]
+        if bucket not in buckets:
+            buckets.append(bucket)
+        kpi = KPI_BY_CODE[row["kpi"]]
+        scale = 100.0 if kpi.unit == "%" or kpi.code == "nps" else 1.0
+        if kpi.rollup == RATIO:
+            value = ratio(row["num"], row["den"], scale)
+        elif kpi.rollup == SUM:
+            value = row["total"]
+        elif kpi.rollup == LAST:
+            value = row["values"][0] if row["values"] else None
+        else:
+            value = ratio(row["weighted"], row["den"], 1.0)
+        if value is not None:
+            value = int(round(value)) if kpi.unit == "count" else round(value, 2)
+        cells[(kpi.code, bucket)] = value
+    return buckets, {code: [cells.get((code, b)) for b in buckets] for code in codes}
+
+
+def bucket_label(bucket: datetime.date, kind: str) -> str:
+    if kind == "month":
+        return f"{bucket:%b %Y}"
+    if kind == "week":
+        return f"wk {bucket:%d %b}"
+    return f"{bucket:%d %b}"
+
+
+# --- live charts ----------------------------------------------------------------------------
+
+
+def category_pareto(period: Period, filters: KpiFilters) -> list[dict]:
+    from complaints.models import Complaint
+
+    rows = list(
+        Complaint.objects.filter(filters.complaint_q(), received_at__gte=period.start_at, received_at__lt=period.end_at)
+        .values("category__name")
+        .annotate(count=Count("id"))
+        .order_by("-count", "category__name")
+    )
+    total = sum(r["count"] for r in rows)
+    running = 0
+    result = []
+    for row in rows:
+        running += row["count"]
+        result.append({
+            "category": row["category__name"] or "Uncategorised",
+            "count": row["count"],
+            "cumulative_percent": round(100.0 * running / total, 1) if total else None,
+        })
+    return result
+
+
+def training_by_department(period: Period, filters: KpiFilters, *, now=None) -> list[dict]:
+    from training.models import TrainingAssignment
+
+    q = training_stock_q(period.as_of(now))
+    rows = (
+        TrainingAssignment.objects.filter(filters.department_q("user__department_id"))
+        .values("user__department__name")
+        .annotate(in_force=Count("id", filter=q["in_force"]), done=Count("id", filter=q["done"]), overdue=Count("id", filter=q["overdue"]))
+        .filter(in_force__gt=0)
+        .order_by("user__department__name")
+    )
+    return [
+        {
+            "department": row["user__department__name"] or "No department",
+            "in_force": row["in_force"], "done": row["done"], "overdue": row["overdue"],
+            "rate": _one(ratio(row["done"], row["in_force"])),
+        }
+        for row in rows
+    ]
+
+
+def product_rates(period: Period, filters: KpiFilters) -> list[dict]:
+    """Complaints and units shipped per product over the period (two grouped queries)."""
+    from complaints.models import Complaint
+
+    first, last = period.months
+    units_qs = ShippedUnits.objects.filter(month__gte=first, month__lte=last)
+    if filters.product:
+        units_qs = units_qs.filter(product_id=filters.product)
+    units = {r["product_id"]: r for r in units_qs.values("product_id", "product__code", "product__name").annotate(units=Sum("units"))}
+    complaints = {
+        r["product_id"]: r
+        for r in Complaint.objects.filter(
+            filters.complaint_q(), product__isnull=False, received_at__gte=period.start_at, received_at__lt=period.end_at
+        ).values("product_id", "product__code", "product__name").annotate(count=Count("id"))
+    }
+    rows = []
+    for product_id in set(units) | set(complaints):
+        source = complaints.get(product_id) or units[product_id]
+        count = complaints.get(product_id, {}).get("count", 0)
+        shipped = units.get(product_id, {}).get("units")
+        rows.append({
+            "code": source["product__code"], "name": source["product__name"], "complaints": count, "units": shipped,
+            "rate": ratio(count, shipped, 1000.0) if shipped else None,
+        })
+    return sorted(rows, key=lambda r: (-(r["rate"] or -1), -r["complaints"], r["code"]))
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    filters: KpiFilters
+    groups: list
+    values: dict
+    charts: dict
+    tables: dict
+    open_alerts: list
+
+
+def chart(kind: str, title: str, labels: list, datasets: list[dict], unit: str = "", **options) -> dict:
+    return {"type": kind, "title": title, "labels": labels, "datasets": datasets, "unit": unit, **options}
+
+
+def dashboard(period: Period, filters: KpiFilters, *, now=None) -> Dashboard:
+    groups, values = kpi_tiles(period, filters, now=now)
+    kind = trend_bucket(period)
+    buckets, trends = kpi_trends(period)
+    labels = [bucket_label(b, kind) for b in buckets]
+    pareto = category_pareto(period, filters)
+    training = training_by_department(period, filters, now=now)
+    ageing = values["open_capas"].extra["ageing"]
+    products = product_rates(period, filters)
+    charts = {
+        "chart-volume": chart("bar", "Complaints received", labels, [
+            {"label": "Complaints received", "data": trends["complaint_volume"], "type": "bar"},
+            {"label": "Open at the end", "data": trends["open_complaints"], "type": "line"},
+        ]),
+        "chart-sla": chart("line", "SLA compliance", labels, [
+            {"label": "Acknowledged on time", "data": trends["sla_first_response_rate"]},
+            {"label": "Resolved on time", "data": trends["sla_resolution_rate"]},
+        ], unit="%", min=0, max=100),
+        "chart-satisfaction": chart("line", "CSAT and NPS", labels, [
+            {"label": "CSAT (% satisfied)", "data": trends["csat"]},
+            {"label": "NPS", "data": trends["nps"]},
+        ], min=-100, max=100),
+        "chart-pareto": chart("bar", "Complaint categories (Pareto)", [r["category"] for r in pareto], [
+            {"label": "Complaints", "data": [r["count"] for r in pareto], "type": "bar"},
+            {"label": "Cumulative %", "data": [r["cumulative_percent"] for r in pareto], "type": "line", "yAxisID": "y1"},
+        ], pareto=True),
+        "chart-capa-ageing": chart("bar", "Open CAPAs by age", [label for label, _n in ageing], [
+            {"label": "Open CAPAs", "data": [n for _label, n in ageing]},
+        ]),
+        "chart-training": chart("bar", "Training compliance by department", [r["department"] for r in training], [
+            {"label": "Compliance %", "data": [r["rate"] for r in training]},
+        ], unit="%", min=0, max=100, horizontal=True),
+    }
+    tables = {
+        "trend_rows": [
+            {"label": label, **{code: trends[code][i] for code in TREND_KPIS}} for i, label in enumerate(labels)
+        ],
+        "pareto": pareto, "training": training, "ageing": ageing, "products": products, "bucket": kind,
+    }
+    alerts = list(KpiAlert.objects.filter(status=AlertStatus.OPEN).select_related("target", "capa").order_by("-raised_at")[:10])
+    return Dashboard(period, filters, groups, values, charts, tables, alerts)
+
+
+# --- alerts, my work ------------------------------------------------------------------------
+
+
+def alert_list(*, status: str | None = None):
+    qs = KpiAlert.objects.select_related("target", "capa").order_by("-raised_at", "-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def my_work(user) -> list[WorkSection]:
+    """Managers (and KPI owners) see the open KPI alerts; owners of review actions see theirs."""
+    sections = []
+    if qms_roles.has_role(user, qms_roles.MANAGER) or user.kpi_targets.exists():
+        alerts = list(alert_list(status=AlertStatus.OPEN)[:10])
+        sections.append(WorkSection(
+            title="Open KPI alerts", template="metrics/_mywork_alerts.html",
+            items=[{"alert": a, "kpi": KPI_BY_CODE[a.kpi], "value": format_value(KPI_BY_CODE[a.kpi], a.value)} for a in alerts],
+            empty_text="Every KPI is within its threshold.", more_url=reverse("metrics:alerts"), count=len(alerts),
+        ))
+    actions = list(
+        ReviewItem.objects.filter(owner=user, kind="action", status=ReviewItemStatus.OPEN)
+        .select_related("review").order_by("due_date", "id")[:10]
+    )
+    if actions:
+        sections.append(WorkSection(
+            title="My management review actions", template="metrics/_mywork_review_items.html", items=actions,
+            empty_text="No open management review actions.",
+        ))
+    return sections
+
+
+# --- management review input pack (ISO 9001 9.3.2) ------------------------------------------
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _one(value):
+    """A rate or mean in the frozen pack: one decimal, None for no data."""
+    return None if value is None else round(float(value), 1)
+
+
+def _count(value):
+    return None if value is None else int(value)
+
+
+def review_input_pack(review: ManagementReview, *, at=None) -> dict:
+    """Everything the product holds for the 9.3.2 inputs over the review's period, as plain JSON
+    (frozen on the review when the meeting is held)."""
+    from capa.models import Capa, EffectivenessCheck
+    from complaints.models import Complaint, Survey
+    from documents.models import Document
+
+    at = at or timezone.now()
+    period = Period(review.period_start, review.period_end)
+    filters = KpiFilters()
+    values = compute_kpis(period, filters, now=at)
+    targets = targets_by_kpi()
+    kpis = []
+    for kpi in KPIS:
+        target = targets.get(kpi.code)
+        value = values[kpi.code].value
+        kpis.append({
+            "code": kpi.code, "label": kpi.label, "unit": kpi.unit, "value": value,
+            "formatted": format_value(kpi, value),
+            "target": float(target.target) if target else None,
+            "threshold": float(target.threshold) if target else None,
+            "status": ("breached" if is_breached(kpi, value, target.threshold) else
+                       "below target" if is_breached(kpi, value, target.target) else "met") if target and value is not None else "",
+            "definition": kpi.help,
+        })
+    in_period = Q(received_at__gte=period.start_at, received_at__lt=period.end_at)
+    complaints = Complaint.objects.filter(in_period)
+    earlier_items = (
+        ReviewItem.objects.filter(review__meeting_on__lt=review.meeting_on, kind="action")
+        .exclude(review=review).select_related("review", "owner", "capa").order_by("review__meeting_on", "id")
+    )
+    comments = (
+        Survey.objects.filter(answered_at__gte=period.start_at, answered_at__lt=period.end_at)
+        .exclude(comment="").select_related("complaint").order_by("-answered_at")[:15]
+    )
+    capas = Capa.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
+    return {
+        "compiled_at": at.isoformat(),
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "previous_actions": [
+            {"review": i.review.reference, "description": i.description, "owner": i.owner.get_full_name() if i.owner else "",
+             "due_date": _iso(i.due_date), "status": i.status, "completed_at": _iso(i.completed_at),
+             "capa": i.capa.reference if i.capa else ""}
+            for i in earlier_items
+        ],
+        "kpis": kpis,
+        "customer_feedback": {
+            "responses": _count(values["survey_responses"].value),
+            "csat": _one(values["csat"].value), "nps": _one(values["nps"].value), "ces": _one(values["ces"].value),
+            "comments": [{"complaint": s.complaint.reference, "csat": s.csat, "nps": s.nps, "comment": s.comment[:500]} for s in comments],
+        },
+        "complaints": {
+            "received": _count(values["complaint_volume"].value),
+            "open_at_end": _count(values["open_complaints"].value),
+            "overdue_at_end": _count(values["overdue_complaints"].value),
+            "by_severity": list(complaints.values("severity").annotate(count=Count("id")).order_by("severity")),
+            "by_category": category_pareto(period, filters),
+            "by_product": product_rates(period, filters),
+            "reportable": complaints.filter(is_reportable=True).count(),
+        },
+        "capa": {
+            "opened": capas.count(),
+            "opened_by_source": list(capas.values("source").annotate(count=Count("id")).order_by("source")),
+            "closed": _count(values["capa_on_time_rate"].denominator),
+            "closed_on_time_rate": _one(values["capa_on_time_rate"].value),
+            "open_at_end": _count(values["open_capas"].value),
+            "effectiveness_checks": list(
+                EffectivenessCheck.objects.filter(verified_at__gte=period.start_at, verified_at__lt=period.end_at)
+                .values("result").annotate(count=Count("id")).order_by("result")
+            ),
+        },
+        "training": {
+            "compliance_rate": _one(values["training_compliance_rate"].value),
+            "overdue": _count(values["overdue_training"].value),
+            "by_department": training_by_department(period, filters, now=at),
+        },
+        "documents_overdue_review": [
+            {"number": d.number, "title": d.title, "next_review_due": _iso(d.next_review_due)}
+            for d in Document.objects.filter(effective_version__isnull=False, next_review_due__lt=timezone.localdate(period.as_of(at)))
+            .order_by("next_review_due")[:50]
+        ],
+        "alerts": [
+            {"kpi": KPI_BY_CODE[a.kpi].label, "raised_at": a.raised_at.isoformat(), "value": a.value,
+             "threshold": float(a.threshold), "status": a.status, "cleared_at": _iso(a.cleared_at),
+             "capa": a.capa.reference if a.capa else ""}
+            for a in KpiAlert.objects.filter(raised_at__lt=period.end_at).filter(
+                Q(cleared_at__isnull=True) | Q(cleared_at__gte=period.start_at)).select_related("capa").order_by("raised_at")
+        ],
+    }
+
+
+def review_pack(review: ManagementReview) -> tuple[dict, bool]:
+    """The frozen pack once held; a live preview before. Returns (pack, is_frozen)."""
+    if review.input_pack is not None:
+        return review.input_pack, True
+    return review_input_pack(review), False
+
+
+REVIEW_SECTIONS = (
+    ("previous_actions", "Status of actions from previous reviews (9.3.2 a)"),
+    ("kpis", "Quality objectives and KPIs (9.3.2 c 3, 5)"),
+    ("customer_feedback", "Customer satisfaction and feedback (9.3.2 c 1)"),
+    ("complaints", "Complaints (9.3.2 c 1, 4)"),
+    ("capa", "Nonconformities and corrective actions (9.3.2 c 4)"),
+    ("training", "Competence and training (9.3.2 d)"),
+    ("documents_overdue_review", "Documents overdue for review"),
+    ("alerts", "KPI alerts (9.3.2 c)"),
+)

@@ -1,0 +1,384 @@
+"""Exports for auditors: the filtered trail as CSV and PDF, and a record's dossier as PDF.
+
+Each export states what it contains: the filter, when it was made, by whom, and the result of
+the last verification of the hash chains, so a printed copy is evidence on its own.
+
+A record's dossier is built from sections. Every record gets its fields, history, signatures
+and workflow transitions, the records its foreign keys name and the files attached to it; a
+model may add its own sections by defining `dossier_sections(self) -> list[DossierSection]`
+(e.g. a complaint's CAPAs and customer communications).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import capfirst
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from qms.audit.display import EMPTY, RelatedResolver, display_value, format_datetime
+from qms.signatures import content_hash, signatures_for, signed_content
+from qms.workflow import transitions_for
+
+CSV_CHUNK = 500
+PDF_MAX_ENTRIES = 5000  # beyond this the PDF says so and the CSV is the export to use
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class DossierSection:
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    empty: str = "None."
+
+
+# ---------------------------------------------------------------- verification wording
+
+
+def verification_text(verification) -> str:
+    if verification is None:
+        return "Not verified yet: run `manage.py verify_audit_trail` (it also runs nightly)."
+    when = format_datetime(verification.finished_at or verification.started_at)
+    if verification.is_intact:
+        return f"Intact: every hash chain verified on {when} ({verification.tables_checked} tables, {verification.rows_checked} entries)."
+    first = verification.first_break or {}
+    return (
+        f"BROKEN on {when}: first break in table {first.get('table')}, record {first.get('record_model')} "
+        f"#{first.get('record_id')}, entry of {first.get('at') or 'unknown time'}: {first.get('message')}"
+    )
+
+
+def exporter_text(user) -> str:
+    return f"{user.full_name} ({user.get_username()})"
+
+
+# ---------------------------------------------------------------- CSV
+
+CSV_HEADER = ["at", "user", "user_name", "action", "record_type", "record_id", "record", "field", "old", "new", "reason", "kind", "detail"]
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start like a formula (CSV injection); quote them as text.
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def trail_csv_rows(trail, *, trail_filter=None, user=None, verification=None):
+    """Lines of the CSV export, produced page by page (a fixed number of queries per page)."""
+    writer = csv.writer(_Echo())
+    if user is not None:
+        yield writer.writerow(["QMS audit trail export"])
+        yield writer.writerow(["Filter", trail_filter.describe() if trail_filter else ""])
+        yield writer.writerow(["Exported at", format_datetime(timezone.now())])
+        yield writer.writerow(["Exported by", exporter_text(user)])
+        yield writer.writerow(["Verification", verification_text(verification)])
+        yield writer.writerow([])
+    yield writer.writerow(CSV_HEADER)
+    total = trail.count()
+    for start in range(0, total, CSV_CHUNK):
+        for entry in trail[start : start + CSV_CHUNK]:
+            base = [entry.at.isoformat(), entry.username, entry.user_name, entry.action, entry.model, entry.object_id, entry.object_repr]
+            tail = [entry.reason, entry.kind, entry.detail]
+            if entry.changes:
+                for change in entry.changes:
+                    yield writer.writerow([_cell(v) for v in (*base, change.label, change.old_display, change.new_display, *tail)])
+            else:
+                yield writer.writerow([_cell(v) for v in (*base, "", "", "", *tail)])
+
+
+# ---------------------------------------------------------------- PDF building blocks
+
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+
+
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans when the system has it (it prints every character an entry may hold),
+    else the PDF standard Helvetica."""
+    if "QmsSans" in pdfmetrics.getRegisteredFontNames():
+        return "QmsSans", "QmsSans-Bold"
+    for folder in FONT_DIRS:
+        regular, bold = Path(folder, "DejaVuSans.ttf"), Path(folder, "DejaVuSans-Bold.ttf")
+        if regular.exists() and bold.exists():
+            pdfmetrics.registerFont(TTFont("QmsSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("QmsSans-Bold", str(bold)))
+            return "QmsSans", "QmsSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+def _styles():
+    regular, bold = _fonts()
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("t", parent=base["Title"], fontName=bold, fontSize=16, alignment=TA_LEFT, spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=11.5, spaceBefore=10, spaceAfter=4, keepWithNext=1),
+        "body": ParagraphStyle("b", parent=base["BodyText"], fontName=regular, fontSize=8.5, leading=10.5),
+        "small": ParagraphStyle("s", parent=base["BodyText"], fontName=regular, fontSize=7.5, leading=9.5),
+        "cell_bold": ParagraphStyle("cb", parent=base["BodyText"], fontName=bold, fontSize=7.5, leading=9.5),
+        "bad": ParagraphStyle("bad", parent=base["BodyText"], fontName=bold, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#b42318")),
+        "ok": ParagraphStyle("ok", parent=base["BodyText"], fontName=bold, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#1e7b45")),
+        "fonts": (regular, bold),
+    }
+
+
+def _p(text, style) -> Paragraph:
+    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+
+
+TABLE_STYLE = [
+    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#c7cfda")),
+    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+]
+
+
+def _meta_table(pairs, styles, width) -> Table:
+    rows = [[_p(label, styles["cell_bold"]), value if isinstance(value, Paragraph) else _p(value, styles["body"])] for label, value in pairs]
+    table = Table(rows, colWidths=[32 * mm, width - 32 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dfe4eb"))]))
+    return table
+
+
+def _data_table(columns, rows, widths, styles) -> LongTable:
+    data = [[_p(c, styles["cell_bold"]) for c in columns]]
+    data += [[cell if isinstance(cell, Paragraph) else _p(cell, styles["small"]) for cell in row] for row in rows]
+    table = LongTable(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle(TABLE_STYLE))
+    return table
+
+
+def _footer(title):
+    def draw(canvas, doc):
+        canvas.saveState()
+        regular, _bold = _fonts()
+        canvas.setFont(regular, 7)
+        canvas.setFillColor(colors.HexColor("#5b6676"))
+        canvas.drawString(doc.leftMargin, 8 * mm, f"{settings.QMS_ORGANISATION_NAME} · {title}")
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 8 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def _verification_paragraph(verification, styles) -> Paragraph:
+    style = styles["ok"] if verification is not None and verification.is_intact else styles["bad"]
+    return _p(verification_text(verification), style)
+
+
+# A PDF table cell cannot be taller than a page: long values (a document's whole text) are cut
+# in the PDF; the CSV export and the record page carry them in full.
+PDF_VALUE_CHARS = 300
+
+
+def _cut(value) -> str:
+    text = str(value)
+    return text if len(text) <= PDF_VALUE_CHARS else text[:PDF_VALUE_CHARS] + " [...]"
+
+
+def _changes_text(entry) -> str:
+    lines = [f"{c.label}: {_cut(c.old_display) + ' -> ' if c.old_display else ''}{_cut(c.new_display)}" for c in entry.changes[:40]]
+    if len(entry.changes) > 40:
+        lines.append(f"... and {len(entry.changes) - 40} more fields (see the CSV export)")
+    if entry.kind == "signature":
+        state = "hash still matches" if entry.hash_matches else "HASH MISMATCH"
+        lines.append(f"{entry.detail}; SHA-256 {entry.content_hash} ({state})")
+    elif entry.detail:
+        lines.append(entry.detail)
+    elif entry.kind == "history" and not lines:
+        lines.append("No field changed.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- trail PDF
+
+
+def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
+    styles = _styles()
+    buffer = io.BytesIO()
+    page = landscape(A4)
+    doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm, title="Audit trail", author=exporter_text(user))
+    width = page[0] - doc.leftMargin - doc.rightMargin
+    total = trail.count()
+    shown = min(total, PDF_MAX_ENTRIES)
+    story = [
+        _p("Audit trail", styles["title"]),
+        _meta_table(
+            [
+                ("Organisation", settings.QMS_ORGANISATION_NAME),
+                ("Filter", trail_filter.describe()),
+                ("Exported at", format_datetime(timezone.now())),
+                ("Exported by", exporter_text(user)),
+                ("Entries", f"{total}" if shown == total else f"{shown} newest of {total} (narrow the filter, or export CSV, for all)"),
+                ("Verification", _verification_paragraph(verification, styles)),
+            ],
+            styles,
+            width,
+        ),
+        Spacer(1, 6 * mm),
+    ]
+    rows = []
+    for start in range(0, shown, CSV_CHUNK):
+        for entry in trail[start : min(start + CSV_CHUNK, shown)]:
+            rows.append(
+                [
+                    format_datetime(entry.at),
+                    f"{entry.user_name}\n{entry.username}" if entry.username and entry.username != entry.user_name else entry.user_name,
+                    entry.action_label,
+                    f"{entry.model_label}\n{entry.object_repr}" + (f" (#{entry.object_id})" if entry.object_id else ""),
+                    _changes_text(entry),
+                    entry.reason,
+                ]
+            )
+    if rows:
+        story.append(_data_table(["When", "Who", "Action", "Record", "What changed", "Why"], rows, [width * f for f in (0.13, 0.11, 0.09, 0.17, 0.33, 0.17)], styles))
+    else:
+        story.append(_p("No entries match this filter.", styles["body"]))
+    doc.build(story, onFirstPage=_footer("Audit trail"), onLaterPages=_footer("Audit trail"))
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- dossier
+
+
+def record_fields_section(record) -> DossierSection:
+    resolver = RelatedResolver()
+    concrete = [f for f in record._meta.concrete_fields if f.name not in {"password"}]
+    for f in concrete:
+        if f.is_relation:
+            resolver.want(f.related_model, getattr(record, f.attname))
+    resolver.resolve()
+    rows = [[capfirst(f.verbose_name), display_value(f, getattr(record, f.attname), resolver)] for f in concrete]
+    return DossierSection("Record", ["Field", "Value"], rows)
+
+
+def linked_records_section(record) -> DossierSection:
+    """What the record names: its foreign keys and many-to-many fields."""
+    rows = []
+    for f in record._meta.get_fields():
+        if f.many_to_many and not f.auto_created:
+            for obj in getattr(record, f.name).all():
+                rows.append([capfirst(f.verbose_name), capfirst(obj._meta.verbose_name), str(obj)])
+        elif f.concrete and f.is_relation and getattr(record, f.attname) is not None:
+            obj = getattr(record, f.name)
+            rows.append([capfirst(f.verbose_name), capfirst(obj._meta.verbose_name), str(obj)])
+    return DossierSection("Linked records", ["Link", "Record type", "Record"], rows)
+
+
+def attachments_section(record) -> DossierSection:
+    """Files held by records that point at this one (any reverse relation with a file field)."""
+    rows = []
+    for rel in record._meta.related_objects:
+        related = rel.related_model
+        file_fields = [f for f in related._meta.concrete_fields if isinstance(f, models.FileField)]
+        if not file_fields or rel.many_to_many:
+            continue
+        for obj in related._base_manager.filter(**{rel.field.name: record}).order_by("pk"):
+            for f in file_fields:
+                stored = getattr(obj, f.name)
+                if stored:
+                    rows.append([capfirst(related._meta.verbose_name), Path(stored.name).name, str(obj)])
+    return DossierSection("Attachments", ["Kind", "File", "Entry"], rows, empty="No files attached.")
+
+
+def dossier_sections(record) -> list[DossierSection]:
+    sections = [record_fields_section(record), linked_records_section(record), attachments_section(record)]
+    extra = getattr(record, "dossier_sections", None)
+    if callable(extra):
+        for section in extra() or []:
+            sections.append(section if isinstance(section, DossierSection) else DossierSection(**section))
+    return sections
+
+
+def dossier_pdf(record, *, user, verification) -> bytes:
+    from qms.audit.selectors import record_history
+
+    styles = _styles()
+    buffer = io.BytesIO()
+    page = A4
+    title = f"Dossier: {record._meta.verbose_name} {record}"
+    doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=16 * mm, title=title, author=exporter_text(user))
+    width = page[0] - doc.leftMargin - doc.rightMargin
+    story = [
+        _p(f"Record dossier: {capfirst(record._meta.verbose_name)} {record}", styles["title"]),
+        _meta_table(
+            [
+                ("Organisation", settings.QMS_ORGANISATION_NAME),
+                ("Record", f"{capfirst(record._meta.verbose_name)} #{record.pk} ({record._meta.label_lower})"),
+                ("Exported at", format_datetime(timezone.now())),
+                ("Exported by", exporter_text(user)),
+                ("Verification", _verification_paragraph(verification, styles)),
+            ],
+            styles,
+            width,
+        ),
+    ]
+    for section in dossier_sections(record):
+        story.append(_p(section.title, styles["h2"]))
+        if section.rows:
+            share = width / len(section.columns)
+            widths = [width * 0.3, width * 0.7] if len(section.columns) == 2 else [share] * len(section.columns)
+            story.append(_data_table(section.columns, section.rows, widths, styles))
+        else:
+            story.append(_p(section.empty, styles["body"]))
+
+    story.append(_p("History", styles["h2"]))
+    history = record_history(record, limit=10_000)
+    if history:
+        rows = [[format_datetime(e.at), e.user_name, e.action_label, _changes_text(e) or EMPTY, e.reason] for e in history]
+        story.append(_data_table(["When", "Who", "Action", "What changed", "Why"], rows, [width * f for f in (0.17, 0.13, 0.11, 0.37, 0.22)], styles))
+    else:
+        story.append(_p("No history.", styles["body"]))
+
+    story.append(_p("Electronic signatures", styles["h2"]))
+    signatures = list(signatures_for(record))
+    if signatures:
+        current = content_hash(signed_content(record))
+        rows = [
+            [
+                format_datetime(s.signed_at),
+                f"{s.signer_name}\n{s.signer.get_username()}",
+                s.meaning,
+                s.reason,
+                f"SHA-256 {s.content_hash}\n"
+                + ("hash still matches the signed content" if s.hash_matches else "HASH MISMATCH")
+                + ("; record unchanged since signing" if s.content_hash == current else "; record changed since signing"),
+            ]
+            for s in signatures
+        ]
+        story.append(_data_table(["Signed at", "Signer", "Meaning", "Reason", "Content hash"], rows, [width * f for f in (0.16, 0.15, 0.14, 0.2, 0.35)], styles))
+    else:
+        story.append(_p("No electronic signatures.", styles["body"]))
+
+    story.append(_p("Workflow transitions", styles["h2"]))
+    transitions = list(transitions_for(record))
+    if transitions:
+        rows = [
+            [format_datetime(t.at), t.actor.full_name, t.action.replace("_", " "), f"{t.from_state} -> {t.to_state}", t.reason, "yes" if t.signature_id else ""]
+            for t in transitions
+        ]
+        story.append(_data_table(["At", "By", "Action", "State", "Reason", "Signed"], rows, [width * f for f in (0.17, 0.15, 0.13, 0.2, 0.27, 0.08)], styles))
+    else:
+        story.append(_p("No workflow transitions.", styles["body"]))
+    doc.build(story, onFirstPage=_footer(title), onLaterPages=_footer(title))
+    return buffer.getvalue()

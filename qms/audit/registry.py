@@ -1,0 +1,82 @@
+"""Which tables the audit trail reads, discovered generically.
+
+Every regulated model declares `history = regulated_history()`, so simple-history creates a
+`Historical<Model>` with `history_id`; a new app's history is covered without any edit here.
+"""
+
+from functools import cache
+
+from django.apps import apps
+from django.db import models
+
+
+def is_historical(model) -> bool:
+    if not model.__name__.startswith("Historical") or not hasattr(model, "instance_type"):
+        return False
+    return any(field.name == "history_id" for field in model._meta.concrete_fields)
+
+
+@cache
+def historical_models() -> tuple[type[models.Model], ...]:
+    """The historical models of every regulated model, in a stable order."""
+    # Cached: the model registry does not change once the apps are loaded.
+    return tuple(sorted((m for m in apps.get_models() if is_historical(m)), key=lambda m: m._meta.label_lower))
+
+
+@cache
+def historical_model_for(label: str):
+    """The historical model of the regulated model labelled `label` ("qms.user"), or None."""
+    for model in historical_models():
+        if model.instance_type._meta.label_lower == label:
+            return model
+    return None
+
+
+@cache
+def chained_models() -> tuple[type[models.Model], ...]:
+    """Every table whose rows carry a hash chain (prev_hash, entry_hash): all historical
+    tables and the signatures, and any append-only table that adopts the same two columns."""
+    found = []
+    for model in apps.get_models():
+        names = {field.name for field in model._meta.concrete_fields}
+        if {"prev_hash", "entry_hash"} <= names:
+            found.append(model)
+    return tuple(sorted(found, key=lambda m: m._meta.db_table))
+
+
+@cache
+def tracked_fields(historical_model) -> tuple[models.Field, ...]:
+    """The fields of the regulated model that its history records (not history_* bookkeeping,
+    not the chain columns, not the optimistic-locking version)."""
+    live = historical_model.instance_type
+    live_names = {field.name for field in live._meta.concrete_fields}
+    return tuple(
+        live._meta.get_field(field.name)
+        for field in historical_model._meta.concrete_fields
+        if field.name in live_names and field.name != "version"
+    )
+
+
+@cache
+def unique_text_fields(model) -> tuple[str, ...]:
+    """The record's human keys: unique text fields such as reference, number or username."""
+    return tuple(
+        field.name
+        for field in model._meta.concrete_fields
+        if field.unique and not field.primary_key and isinstance(field, models.CharField)
+    )
+
+
+@cache
+def m2m_history(historical_model) -> tuple[tuple[models.ManyToManyField, type[models.Model], str], ...]:
+    """(m2m field, its historical through model, the through field naming the target) for
+    each tracked many-to-many field (e.g. a user's roles)."""
+    result = []
+    m2m_fields = getattr(historical_model, "_history_m2m_fields", []) or []
+    throughs = {rel.related_model.__name__: rel.related_model for rel in historical_model._meta.related_objects}
+    for field in m2m_fields:
+        # simple-history names the historical through model "<HistoricalModel>_<field>".
+        through = throughs.get(f"{historical_model.__name__}_{field.name}")
+        if through is not None:
+            result.append((field, through, field.m2m_reverse_field_name()))
+    return tuple(result)

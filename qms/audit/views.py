@@ -1,0 +1,144 @@
+"""The audit trail pages: the trail with its filters and exports, and one record's audit view
+with its dossier PDF. Read-only for everyone: these views answer GET only."""
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from qms import roles as qms_roles
+from qms.audit import exports
+from qms.audit.forms import TrailFilterForm
+from qms.audit.registry import historical_model_for
+from qms.audit.selectors import (
+    TrailFilter,
+    actions_for_filter,
+    audit_trail,
+    record_history,
+    signatures_with_checks,
+)
+from qms.audit.verify import latest_verification
+from qms.permissions import RoleRequiredMixin
+from qms.workflow import transitions_for
+
+AUDIT_READERS = frozenset({qms_roles.AUDITOR, qms_roles.MANAGER, qms_roles.ADMINISTRATOR})
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+class AuditReaderMixin(RoleRequiredMixin):
+    http_method_names = ["get", "head"]
+    read_roles = AUDIT_READERS
+    write_roles = frozenset()
+
+    def trail_form(self) -> TrailFilterForm:
+        form = TrailFilterForm(self.request.GET or None)
+        form.is_valid()
+        return form
+
+    def trail_filter(self, form) -> TrailFilter:
+        # Invalid fields are shown as errors and left out; the rest still filters.
+        if form.is_bound and not form.errors:
+            return form.trail_filter()
+        if not form.is_bound:
+            return TrailFilter()
+        valid = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+        form.cleaned_data = valid
+        return form.trail_filter()
+
+
+class AuditTrailView(AuditReaderMixin, TemplateView):
+    template_name = "qms/audit/trail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = self.trail_form()
+        trail_filter = self.trail_filter(form)
+        try:
+            page_size = int(self.request.GET.get("page_size", 50))
+        except ValueError:
+            page_size = 50
+        page_size = page_size if page_size in PAGE_SIZES else 50
+        paginator = Paginator(audit_trail(trail_filter), page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        export_query = self.request.GET.copy()
+        export_query.pop("page", None)
+        context.update(
+            form=form,
+            trail_filter=trail_filter,
+            is_filtered=trail_filter != TrailFilter(),
+            page_obj=page,
+            entries=page.object_list,
+            action_choices=actions_for_filter(),
+            page_sizes=PAGE_SIZES,
+            page_size=page_size,
+            verification=latest_verification(),
+            export_query=export_query.urlencode(),
+            time_zone=timezone.get_current_timezone_name(),
+        )
+        return context
+
+
+class AuditTrailCsvView(AuditReaderMixin, TemplateView):
+    def get(self, request, *args, **kwargs):
+        form = self.trail_form()
+        trail_filter = self.trail_filter(form)
+        response = StreamingHttpResponse(exports.trail_csv_rows(audit_trail(trail_filter), trail_filter=trail_filter, user=request.user, verification=latest_verification()), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+        return response
+
+
+class AuditTrailPdfView(AuditReaderMixin, TemplateView):
+    def get(self, request, *args, **kwargs):
+        form = self.trail_form()
+        trail_filter = self.trail_filter(form)
+        pdf = exports.trail_pdf(audit_trail(trail_filter), trail_filter=trail_filter, user=request.user, verification=latest_verification())
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        return response
+
+
+def get_record(model_label: str, pk: int):
+    """A regulated record by model label and id (404 for anything that keeps no history)."""
+    historical = historical_model_for(model_label)
+    if historical is None:
+        raise Http404("No such record type.")
+    record = historical.instance_type._base_manager.filter(pk=pk).first()
+    if record is None:
+        raise Http404("No such record.")
+    return record
+
+
+class RecordAuditView(AuditReaderMixin, TemplateView):
+    template_name = "qms/audit/record.html"
+
+    def get_context_data(self, model_label, pk, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = get_record(model_label, pk)
+        context.update(
+            record=record,
+            model_label=model_label,
+            verbose_name=record._meta.verbose_name,
+            history_entries=record_history(record),
+            signatures=signatures_with_checks(record),
+            transitions=list(transitions_for(record)),
+            sections=exports.dossier_sections(record),
+            record_url=_safe_absolute_url(record),
+        )
+        return context
+
+
+class RecordDossierPdfView(AuditReaderMixin, TemplateView):
+    def get(self, request, model_label, pk, *args, **kwargs):
+        record = get_record(model_label, pk)
+        pdf = exports.dossier_pdf(record, user=request.user, verification=latest_verification())
+        response = HttpResponse(pdf, content_type="application/pdf")
+        name = f"{record._meta.model_name}-{record.pk}"
+        response["Content-Disposition"] = f'attachment; filename="dossier-{name}-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        return response
+
+
+def _safe_absolute_url(record) -> str:
+    try:
+        return record.get_absolute_url()
+    except Exception:  # noqa: BLE001 - a model without a page, or whose page is not built yet
+        return ""

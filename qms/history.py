@@ -1,0 +1,175 @@
+"""Record history (ARCHITECTURE.md rule 2) on django-simple-history.
+
+Every regulated model declares `history = qms.history.regulated_history()`. Its historical
+rows carry, besides simple-history's user, date and change reason, the workflow action that
+produced them (`history_action`, a code such as "approve"; blank for a plain edit).
+Historical tables are append-only: their migration ends with `qms.db.MakeAppendOnly`.
+"""
+
+import datetime
+import decimal
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_m2m_records, pre_create_historical_record
+
+
+class HistoryBase(models.Model):
+    history_action = models.CharField(max_length=40, blank=True, default="")
+    # Tamper evidence (21 CFR 11.10(e)): each row hashes its own content and the hash of the
+    # row before it in the same table, so a changed, deleted or inserted row breaks the chain.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    entry_hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class ChainedM2MHistoryBase(models.Model):
+    """For the history of a tracked many-to-many field (a user's roles): its rows are chained
+    like the history rows, so a changed role membership in the past breaks the chain too.
+    Opt in with `regulated_history(m2m_fields=[...], m2m_bases=[ChainedM2MHistoryBase])`."""
+
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    entry_hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def regulated_history(**kwargs) -> HistoricalRecords:
+    kwargs.setdefault("bases", [HistoryBase])
+    return HistoricalRecords(**kwargs)
+
+
+def set_history(instance, *, user, reason: str = "", action: str = "") -> None:
+    """Say who changes `instance`, why, and by which workflow action, before it is saved."""
+    instance._history_user = user
+    instance._change_reason = reason or ""
+    instance._history_action = action or ""
+
+
+CHAIN_EXCLUDED = {"entry_hash"}  # and the primary key (history_id of a history row)
+
+
+def chain_content(row) -> dict:
+    """The values of a history (or other chained) row that its entry_hash covers."""
+    content = {}
+    for field in row._meta.concrete_fields:
+        if field.attname in CHAIN_EXCLUDED or field.primary_key:
+            continue
+        value = _canonical(field, getattr(row, field.attname))
+        content[field.attname] = value if value is None or isinstance(value, bool | int | float | str | dict | list) else str(value)
+    return content
+
+
+def _canonical(field, value):
+    """The value as it reads back from the database, so that the hash computed before the
+    INSERT equals the one the verifier (issue 8) computes from the stored row: JSON stays JSON
+    (hashed with sorted keys), datetimes in UTC, decimals at the column's scale, "5" -> 5."""
+    if value is None or isinstance(value, dict | list):
+        return value
+    try:
+        value = field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return value
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = value.astimezone(datetime.UTC)
+    elif isinstance(value, decimal.Decimal) and getattr(field, "decimal_places", None) is not None:
+        value = value.quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
+    return value
+
+
+def chain_hash(content: dict) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def chain_link(row, *, using: str = "default") -> None:
+    chain_link_rows([row], using=using)
+
+
+def chain_link_rows(rows, *, using: str = "default") -> None:
+    """Set prev_hash and entry_hash on unsaved rows of an append-only chained table, in the
+    order they will be inserted.
+
+    The previous row is the newest one of the table. A transaction-scoped advisory lock per
+    table (PostgreSQL) keeps two concurrent writers from linking to the same previous row; the
+    lock is held until the writing transaction ends, so the chain has no forks.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [model._meta.db_table])
+    pk_name = model._meta.pk.attname
+    previous = model._default_manager.using(using).order_by(f"-{pk_name}").values_list("entry_hash", flat=True).first() or ""
+    # Rows saved together (bulk_create) get ascending primary keys in this order.
+    for row in rows:
+        row.prev_hash = previous
+        row.entry_hash = chain_hash(chain_content(row))
+        previous = row.entry_hash
+
+
+@receiver(pre_create_historical_record)
+def _stamp_history_entry(sender, instance, history_instance, using=None, **kwargs):
+    # simple-history's documented hook for extra historical fields.
+    if hasattr(history_instance, "history_action"):
+        history_instance.history_action = getattr(instance, "_history_action", "") or ""
+        chain_link(history_instance, using=using or "default")
+
+
+@receiver(pre_create_historical_m2m_records)
+def _chain_m2m_history_rows(sender, rows, history_instance, **kwargs):
+    # The rows of a chained many-to-many history (ChainedM2MHistoryBase), before bulk_create.
+    if rows and hasattr(rows[0], "entry_hash"):
+        chain_link_rows(rows, using=history_instance._state.db or "default")
+
+
+HISTORY_TYPE_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+_UNSET = object()
+
+
+def history_changes(entry, previous=_UNSET) -> list[dict]:
+    """Field-level changes of one historical row against the previous one, as codes/ids.
+    Pass `previous` when the caller has it already (saves a query per entry)."""
+    if previous is _UNSET:
+        previous = entry.prev_record
+    if previous is None:
+        return [
+            {"field": field.name, "old": None, "new": _plain(getattr(entry, field.attname))}
+            for field in entry.instance_type._meta.concrete_fields
+            if field.name not in {"id", "version"} and getattr(entry, field.attname) not in (None, "")
+        ]
+    delta = entry.diff_against(previous)
+    return [
+        {"field": change.field, "old": _plain(change.old), "new": _plain(change.new)}
+        for change in delta.changes
+        if change.field != "version"
+    ]
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def history_entry_as_dict(entry, previous=_UNSET) -> dict:
+    user = entry.history_user
+    return {
+        "at": entry.history_date,
+        "user": user.username if user else None,
+        "action": entry.history_action or HISTORY_TYPE_ACTIONS.get(entry.history_type, entry.history_type),
+        "reason": entry.history_change_reason or "",
+        "changes": history_changes(entry, previous),
+    }

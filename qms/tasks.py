@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from qms import notifications
+
+
+@shared_task(name="qms.deliver_outbox_message")
+def deliver_outbox_message(message_id: int) -> bool:
+    return notifications.outbox_deliver(message_id)
+
+
+@shared_task(name="qms.deliver_pending_outbox")
+def deliver_pending_outbox() -> int:
+    """Beat sweep: deliver what the on-commit task did not (worker down, broker lost it)."""
+    sent = 0
+    for message_id in notifications.outbox_pending_ids():
+        sent += notifications.outbox_deliver(message_id)
+    return sent
+
+
+@shared_task(name="qms.verify_audit_trail")
+def verify_audit_trail() -> bool:
+    """Nightly: re-compute every hash chain and store the result for the audit trail page."""
+    from qms.audit.models import AuditVerification
+    from qms.audit.verify import verify_audit_trail as verify
+
+    return verify(triggered_by=AuditVerification.Trigger.SCHEDULE).is_intact

@@ -1,0 +1,196 @@
+"""Shared fixtures: personas (one user per role, plus an outsider with no role), logged-in
+browser and API clients, and a real Celery worker process for the tests that need one."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from qms import roles as qms_roles
+
+PASSWORD = "Correct-Horse-9"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_user(username, role=None, **extra):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.com",
+        first_name=username.capitalize(),
+        last_name="Tester",
+        is_staff=role in qms_roles.ADMIN_SITE_ROLES,
+        **extra,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("staff", qms_roles.STAFF)
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("manager", qms_roles.MANAGER)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("auditor", qms_roles.AUDITOR)
+
+
+@pytest.fixture
+def employee(db):
+    return make_user("employee", qms_roles.EMPLOYEE)
+
+
+@pytest.fixture
+def administrator(db):
+    return make_user("administrator", qms_roles.ADMINISTRATOR)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no role."""
+    return make_user("outsider")
+
+
+@pytest.fixture
+def personas(staff, manager, auditor, employee, administrator, outsider):
+    return {
+        "staff": staff,
+        "manager": manager,
+        "auditor": auditor,
+        "employee": employee,
+        "administrator": administrator,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> Django test client logged in as user (no session sharing)."""
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """api_for(user) -> DRF APIClient authenticated as user (None: anonymous)."""
+
+    def make(user=None):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return make
+
+
+# A real Celery worker (ARCHITECTURE.md rule 9): a separate `celery worker` process on Redis,
+# pointed at this test run's PostgreSQL database and a queue of its own. Tests that use it need
+# `transactional_db` so that what they write is committed and visible to the worker.
+
+
+@pytest.fixture
+def celery_queue(settings):
+    queue = f"qms-test-{uuid.uuid4().hex[:10]}"
+    from qms.celery import app
+
+    # Celery's settings object is not monkeypatch-friendly (undo deletes keys it did not
+    # find by getattr), so save and restore by hand.
+    saved = {name: app.conf.get(name) for name in ("task_default_queue", "task_always_eager")}
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    yield queue
+    for name, value in saved.items():
+        setattr(app.conf, name, value)
+
+
+def start_worker(queue: str, *, beat: bool = False, extra_env: dict | None = None, concurrency: int = 2):
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "CELERY_DEFAULT_QUEUE": queue,
+            "DJANGO_SETTINGS_MODULE": "qms.settings",
+            "CONN_MAX_AGE": "0",
+            **(extra_env or {}),
+        }
+    )
+    args = [sys.executable, "-m", "celery", "-A", "qms", "worker", "-Q", queue, "--loglevel=INFO",
+            f"--concurrency={concurrency}", "--pool=prefork", "-n", f"{queue}@%h", "--without-heartbeat",
+            "--without-mingle", "--without-gossip"]
+    if beat:
+        args += ["-B", "--schedule", f"/tmp/{queue}-beat"]
+    log = open(f"/tmp/{queue}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if Path(f"/tmp/{queue}.log").read_text().find("ready.") >= 0:
+            break
+        if proc.poll() is not None:
+            raise RuntimeError(Path(f"/tmp/{queue}.log").read_text())
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("Celery worker did not start:\n" + Path(f"/tmp/{queue}.log").read_text())
+    proc.log_path = f"/tmp/{queue}.log"
+    return proc
+
+
+def stop_worker(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, celery_queue):
+    """A real worker process consuming this test's queue; yields the Popen (log at .log_path)."""
+    proc = start_worker(celery_queue)
+    yield proc
+    stop_worker(proc)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2, message: str = "condition"):
+    """Poll until predicate() is truthy (for effects of the real worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

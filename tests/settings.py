@@ -1,0 +1,19 @@
+"""Test settings: the project's settings plus a test-only app (tests.kernel_app) whose
+`Specimen` record exercises the kernel (workflow engine, signatures, references, versioning,
+append-only history) without depending on the product apps."""
+
+from qms.settings import *  # noqa: F403
+from qms.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernel_app"]
+ROOT_URLCONF = "tests.urls"
+
+# Password hashing is deliberately slow; the suite logs in, signs and creates users thousands
+# of times. The production hasher is covered by Django itself. (The Celery worker subprocess
+# runs qms.settings and never checks a password.)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A per-process cache, emptied before each test (tests/conftest.py): DRF's throttles and other
+# cached counters must not leak from one test into the next, nor between xdist workers through
+# the shared Redis (which is also the broker, so it cannot simply be flushed).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

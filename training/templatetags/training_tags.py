@@ -1,0 +1,62 @@
+"""Template tags other apps use to show training state beside a person or a document version.
+
+    {% load training_tags %}
+    {{ complaint.assignee.full_name }} {% training_flag complaint.assignee %}
+    {% training_gate_progress version %}   {# on the document version page #}
+
+`training_flag` costs one query per request (the set of overdue user ids is cached on the
+request), whatever the number of people on the page.
+"""
+
+from django import template
+from django.utils.html import format_html
+
+from training import selectors, services
+
+register = template.Library()
+
+
+def _overdue_ids(context) -> set[int]:
+    request = context.get("request")
+    holder = request if request is not None else context.render_context
+    cached = getattr(holder, "_training_overdue_ids", None) if request is not None else holder.get("_training_overdue_ids")
+    if cached is None:
+        cached = selectors.overdue_user_ids()
+        if request is not None:
+            request._training_overdue_ids = cached
+        else:
+            holder["_training_overdue_ids"] = cached
+    return cached
+
+
+@register.simple_tag(takes_context=True)
+def training_flag(context, person):
+    """A red "training overdue" badge when `person` (a user or a user id) has overdue training
+    on the effective version of a required document; nothing otherwise."""
+    if person is None:
+        return ""
+    person_id = getattr(person, "pk", person)
+    if person_id not in _overdue_ids(context):
+        return ""
+    return format_html(
+        '<a class="badge bad training-flag" href="/training/assignments/?user={}&amp;overdue=true" '
+        'title="Training on an effective procedure is overdue (ISO 9001 7.2)">training overdue</a>',
+        person_id,
+    )
+
+
+@register.filter
+def training_overdue(person, overdue_ids):
+    """For custom markup: {% training_overdue_ids as ids %}{% if person|training_overdue:ids %}…"""
+    return getattr(person, "pk", person) in (overdue_ids or ())
+
+
+@register.simple_tag(takes_context=True)
+def training_overdue_ids(context):
+    return _overdue_ids(context)
+
+
+@register.inclusion_tag("training/_gate_progress.html")
+def training_gate_progress(version):
+    """The release-gate progress of a document version (nothing when its type has no gate)."""
+    return {"gate": services.release_gate_status(version) if version is not None else None, "version": version}
