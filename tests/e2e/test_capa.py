@@ -56,6 +56,8 @@ def test_complaint_to_closed_capa(browser, live_server, login, screenshot, staff
     # Investigation: the 5 Whys (one row added with the button) and the fishbone.
     take(page, "Start investigation", reason="Confirmed on two pumps")
     page.click("text=Edit analysis")
+    expect(page.locator("h1")).to_contain_text("Root cause")
+    page.wait_for_load_state("load")  # root_cause.js (deferred) has wired the button
     whys = [
         ("Why did the occlusion alarm not sound?", "The downstream pressure never crossed the threshold."),
         ("Why did the pressure stay low?", "The pressure sensor under-read by 40%."),
@@ -65,6 +67,7 @@ def test_complaint_to_closed_capa(browser, live_server, login, screenshot, staff
         ("Why was the change not notified?", "The quality agreement does not require it."),
     ]
     page.click("#add-why")  # a sixth row
+    expect(page.locator("#id_whys-5-why")).to_be_visible()
     for index, (why, because) in enumerate(whys):
         page.fill(f"#id_whys-{index}-why", why)
         page.fill(f"#id_whys-{index}-because", because)
