@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from capa.workflow import ActionStatus, CapaStatus, CheckResult
-from qms.history import regulated_history
+from qms.history import ChainedM2MHistoryBase, regulated_history
 from qms.versioning import VersionedModel
 
 
@@ -56,30 +56,46 @@ class Capa(VersionedModel):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER)
     complaints = models.ManyToManyField("complaints.Complaint", related_name="capas", blank=True)
     problem_statement = models.TextField()
-    severity = models.PositiveSmallIntegerField(default=3, help_text="1 negligible ... 5 catastrophic")
-    occurrence = models.PositiveSmallIntegerField(default=3, help_text="1 rare ... 5 almost certain")
+    severity = models.PositiveSmallIntegerField(
+        default=3, help_text="1 negligible ... 5 catastrophic"
+    )
+    occurrence = models.PositiveSmallIntegerField(
+        default=3, help_text="1 rare ... 5 almost certain"
+    )
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, editable=False)
-    containment_action = models.TextField(blank=True, help_text="Immediate action taken to contain the problem.")
+    containment_action = models.TextField(
+        blank=True, help_text="Immediate action taken to contain the problem."
+    )
     containment_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     containment_at = models.DateTimeField(null=True, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_capas")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_capas"
+    )
     due_date = models.DateField()
-    status = models.CharField(max_length=30, choices=CapaStatus.choices, default=CapaStatus.OPEN, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    status = models.CharField(
+        max_length=30, choices=CapaStatus.choices, default=CapaStatus.OPEN, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     implemented_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    history = regulated_history(m2m_fields=["complaints"])
+    history = regulated_history(m2m_fields=["complaints"], m2m_bases=[ChainedM2MHistoryBase])
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "CAPA"
         constraints = [
-            models.CheckConstraint(condition=Q(severity__gte=1, severity__lte=5), name="capa_severity_1_5"),
-            models.CheckConstraint(condition=Q(occurrence__gte=1, occurrence__lte=5), name="capa_occurrence_1_5"),
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=5), name="capa_severity_1_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(occurrence__gte=1, occurrence__lte=5), name="capa_occurrence_1_5"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="capa_status_created_idx"),
@@ -126,11 +142,15 @@ class RootCauseAnalysis(VersionedModel):
     they live as JSON on the analysis (and its history shows every edit of the chain)."""
 
     capa = models.OneToOneField(Capa, on_delete=models.PROTECT, related_name="root_cause")
-    method = models.CharField(max_length=20, choices=RootCauseMethod.choices, default=RootCauseMethod.BOTH)
+    method = models.CharField(
+        max_length=20, choices=RootCauseMethod.choices, default=RootCauseMethod.BOTH
+    )
     whys = models.JSONField(default=list, blank=True)
     fishbone = models.JSONField(default=dict, blank=True)
     conclusion = models.TextField(blank=True)
-    analysed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    analysed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     analysed_at = models.DateTimeField(null=True, blank=True)
     history = regulated_history()
 
@@ -145,7 +165,10 @@ class RootCauseAnalysis(VersionedModel):
         return reverse("capa:detail", args=[self.capa_id])
 
     def fishbone_items(self) -> list[tuple[str, str, list[str]]]:
-        return [(value, label, list(self.fishbone.get(value, []))) for value, label in FishboneCategory.choices]
+        return [
+            (value, label, list(self.fishbone.get(value, [])))
+            for value, label in FishboneCategory.choices
+        ]
 
 
 class ActionType(models.TextChoices):
@@ -159,40 +182,62 @@ class ActionType(models.TextChoices):
 class CapaAction(VersionedModel):
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="actions")
     number = models.PositiveSmallIntegerField(editable=False)
-    action_type = models.CharField(max_length=30, choices=ActionType.choices, default=ActionType.FIX)
+    action_type = models.CharField(
+        max_length=30, choices=ActionType.choices, default=ActionType.FIX
+    )
     description = models.TextField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capa_actions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capa_actions"
+    )
     due_date = models.DateField()
-    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.PLANNED, editable=False)
+    status = models.CharField(
+        max_length=20, choices=ActionStatus.choices, default=ActionStatus.PLANNED, editable=False
+    )
     evidence = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # "Revise a controlled document": done only when a newer revision than the one effective at
     # planning time is effective (baseline_revision is that planning-time revision).
     document = models.ForeignKey(
-        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="capa_actions"
+        "documents.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="capa_actions",
     )
     baseline_revision = models.CharField(max_length=20, blank=True, editable=False)
     baseline_revision_index = models.PositiveIntegerField(default=0, editable=False)
     # "Retrain a role": checked by hand until the training app can answer (role and document kept).
-    role = models.ForeignKey("auth.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.ForeignKey(
+        "auth.Group", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = regulated_history()
 
     class Meta:
         ordering = ["capa_id", "number"]
-        constraints = [models.UniqueConstraint(fields=["capa", "number"], name="capa_action_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["capa", "number"], name="capa_action_number_unique")
+        ]
         indexes = [
             # The overdue sweep: open actions by due date.
             models.Index(
-                fields=["due_date"], name="capa_action_open_due_idx", condition=Q(status__in=["planned", "in_progress"])
+                fields=["due_date"],
+                name="capa_action_open_due_idx",
+                condition=Q(status__in=["planned", "in_progress"]),
             ),
             models.Index(fields=["owner", "status", "due_date"], name="capa_action_owner_idx"),
         ]
 
     def __str__(self):
-        return f"{self.capa.reference} action {self.number}" if self.capa_id else f"action {self.number}"
+        return (
+            f"{self.capa.reference} action {self.number}"
+            if self.capa_id
+            else f"action {self.number}"
+        )
 
     def get_absolute_url(self):
         return reverse("capa:detail", args=[self.capa_id]) + f"#action-{self.pk}"
@@ -220,7 +265,9 @@ class ActionEvidence(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(default=timezone.now)
     history = regulated_history()
 
@@ -243,12 +290,25 @@ class EffectivenessCheck(VersionedModel):
     criteria = models.TextField(help_text="What must be true for the CAPA to count as effective.")
     # Null until the CAPA is implemented: the default is 90 days after implementation.
     due_date = models.DateField(null=True, blank=True)
-    verifier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capa_checks_to_verify")
-    result = models.CharField(max_length=20, choices=CheckResult.choices, default=CheckResult.PENDING, editable=False)
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="capa_checks_to_verify"
+    )
+    result = models.CharField(
+        max_length=20, choices=CheckResult.choices, default=CheckResult.PENDING, editable=False
+    )
     evidence = models.TextField(blank=True, editable=False)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     verified_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = regulated_history()
 
@@ -256,18 +316,28 @@ class EffectivenessCheck(VersionedModel):
         ordering = ["capa_id", "created_at", "id"]
         indexes = [
             # The reminder / escalation sweep: pending checks by due date.
-            models.Index(fields=["due_date"], name="capa_check_pending_due_idx", condition=Q(result="pending")),
+            models.Index(
+                fields=["due_date"],
+                name="capa_check_pending_due_idx",
+                condition=Q(result="pending"),
+            ),
         ]
 
     def __str__(self):
-        return f"{self.capa.reference} effectiveness check" if self.capa_id else "effectiveness check"
+        return (
+            f"{self.capa.reference} effectiveness check" if self.capa_id else "effectiveness check"
+        )
 
     def get_absolute_url(self):
         return reverse("capa:detail", args=[self.capa_id]) + f"#check-{self.pk}"
 
     @property
     def is_overdue(self) -> bool:
-        return self.result == CheckResult.PENDING and self.due_date is not None and self.due_date < timezone.localdate()
+        return (
+            self.result == CheckResult.PENDING
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
 
 
 class Escalation(models.Model):
@@ -281,9 +351,15 @@ class Escalation(models.Model):
         RECURRENCE = "recurrence", "Recurrence during observation"
 
     capa = models.ForeignKey(Capa, on_delete=models.PROTECT, related_name="escalations")
-    action = models.ForeignKey(CapaAction, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations")
+    action = models.ForeignKey(
+        CapaAction, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
+    )
     check_record = models.ForeignKey(
-        EffectivenessCheck, on_delete=models.PROTECT, null=True, blank=True, related_name="escalations"
+        EffectivenessCheck,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(default=1)
@@ -295,7 +371,9 @@ class Escalation(models.Model):
         ordering = ["at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["action", "kind", "level"], name="capa_escalation_action_once", condition=Q(action__isnull=False)
+                fields=["action", "kind", "level"],
+                name="capa_escalation_action_once",
+                condition=Q(action__isnull=False),
             ),
             models.UniqueConstraint(
                 fields=["check_record", "kind", "level"],
@@ -303,7 +381,8 @@ class Escalation(models.Model):
                 condition=Q(check_record__isnull=False),
             ),
             models.CheckConstraint(
-                condition=Q(action__isnull=False) | Q(check_record__isnull=False), name="capa_escalation_has_subject"
+                condition=Q(action__isnull=False) | Q(check_record__isnull=False),
+                name="capa_escalation_has_subject",
             ),
         ]
 

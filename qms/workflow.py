@@ -139,12 +139,26 @@ def transition(
     data = data or {}
     model = type(record)
 
-    acting_as_system = action.system_may and getattr(actor, "username", None) == settings.QMS_SYSTEM_USERNAME
-    if not acting_as_system and (qms_roles.is_read_only(actor) or not (qms_roles.roles_of(actor) & action.roles)):
+    acting_as_system = (
+        action.system_may and getattr(actor, "username", None) == settings.QMS_SYSTEM_USERNAME
+    )
+    if not acting_as_system and (
+        qms_roles.is_read_only(actor) or not (qms_roles.roles_of(actor) & action.roles)
+    ):
         raise NotAllowed(f"Your role may not {action.label.lower()} this record.")
     if action.needs_reason and not reason:
         raise ValidationFailed.on("reason", f"A reason is required to {action.label.lower()}.")
     if action.needs_signature:
+        # A step that cannot be taken from the current state is a conflict (409) whatever the
+        # password; checked first so that a stale page does not ask for a signature in vain.
+        # The check under the row lock below stays the authoritative one.
+        current = (
+            model.objects.filter(pk=record.pk).values_list(workflow.status_field, flat=True).first()
+        )
+        if current is not None and current not in action.sources:
+            raise IllegalTransition(
+                f"Cannot {action.label.lower()} {record}: it is {workflow.state_label(current).lower()}."
+            )
         # Before the transaction: a failed attempt must stay recorded after the rollback.
         verify_signer_password(actor, password)
 
@@ -156,7 +170,13 @@ def transition(
                 f"Cannot {action.label.lower()} {locked}: it is {workflow.state_label(from_state).lower()}."
             )
         ctx = TransitionContext(
-            record=locked, action=action, actor=actor, reason=reason, data=data, from_state=from_state, at=timezone.now()
+            record=locked,
+            action=action,
+            actor=actor,
+            reason=reason,
+            data=data,
+            from_state=from_state,
+            at=timezone.now(),
         )
         if action.guard:
             action.guard(ctx)
@@ -168,7 +188,9 @@ def transition(
         set_history(locked, user=actor, reason=reason, action=action.name)
         locked.save(update_fields=sorted(ctx.update_fields))
         if action.needs_signature:
-            ctx.signature = signature_create(locked, signer=actor, meaning=meaning or action.meaning, reason=reason)
+            ctx.signature = signature_create(
+                locked, signer=actor, meaning=meaning or action.meaning, reason=reason
+            )
         Transition.objects.create(
             content_type=ContentType.objects.get_for_model(model),
             object_id=locked.pk,

@@ -37,7 +37,9 @@ def test_an_action_the_workflow_does_not_know_is_an_illegal_transition(specimen,
     assert snapshot(specimen) == before
 
 
-def test_an_action_from_the_wrong_state_is_an_illegal_transition_naming_the_state(specimen, manager):
+def test_an_action_from_the_wrong_state_is_an_illegal_transition_naming_the_state(
+    specimen, manager
+):
     before = snapshot(specimen)
     with pytest.raises(IllegalTransition, match="it is draft"):
         specimen_transition(specimen, "approve", actor=manager, password=PASSWORD)
@@ -81,12 +83,27 @@ def test_a_failing_guard_refuses_the_step_and_writes_nothing(make_specimen, staf
     assert snapshot(specimen) == before
 
 
+def test_a_signed_action_from_the_wrong_state_is_a_conflict_before_the_password_is_checked(
+    specimen, manager
+):
+    """A stale page's signed step answers 409 (wrong state), not 403 (bad signature), whatever
+    password was typed; and no failed-signature event is recorded for it."""
+    before = snapshot(specimen)
+    for password in (PASSWORD, "not-my-password", None):
+        with pytest.raises(IllegalTransition, match="it is draft"):
+            specimen_transition(specimen, "approve", actor=manager, password=password)
+    assert snapshot(specimen) == before
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNATURE_FAILED).exists()
+
+
 def test_a_wrong_signature_password_changes_nothing_and_is_recorded(specimen, staff, manager):
     specimen_transition(specimen, "submit", actor=staff)
     before = snapshot(specimen)
     for password in ("not-my-password", "", None):
         with pytest.raises(SignatureRejected):
-            specimen_transition(specimen, "approve", actor=manager, password=password, reason="Looks right")
+            specimen_transition(
+                specimen, "approve", actor=manager, password=password, reason="Looks right"
+            )
     assert snapshot(specimen) == before
     # An empty password is a missing input; a wrong one is a security event.
     events = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SIGNATURE_FAILED, user=manager)
@@ -104,7 +121,11 @@ def test_a_successful_step_writes_status_version_transition_and_history(specimen
 
     (step,) = transitions_for(fresh)
     assert (step.action, step.from_state, step.to_state, step.actor, step.reason) == (
-        "submit", "draft", "in_review", staff, "Ready for review"
+        "submit",
+        "draft",
+        "in_review",
+        staff,
+        "Ready for review",
     )
     assert step.signature is None
 
@@ -116,9 +137,13 @@ def test_a_successful_step_writes_status_version_transition_and_history(specimen
     assert fresh.history.count() == 2  # created, submitted
 
 
-def test_a_signed_step_writes_a_signature_with_the_sha256_of_the_signed_content(specimen, staff, manager):
+def test_a_signed_step_writes_a_signature_with_the_sha256_of_the_signed_content(
+    specimen, staff, manager
+):
     specimen_transition(specimen, "submit", actor=staff)
-    specimen_transition(specimen, "approve", actor=manager, password=PASSWORD, reason="Meets the spec")
+    specimen_transition(
+        specimen, "approve", actor=manager, password=PASSWORD, reason="Meets the spec"
+    )
     fresh = Specimen.objects.get(pk=specimen.pk)
     assert fresh.status == "approved" and fresh.approved_at is not None and fresh.version == 3
 
@@ -133,7 +158,9 @@ def test_a_signed_step_writes_a_signature_with_the_sha256_of_the_signed_content(
     assert fields["status"] == "approved"
     assert fields["title"] == fresh.title and fields["reference"] == fresh.reference
     assert fields["approved_at"] == str(fresh.approved_at)
-    canonical = json.dumps(signature.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        signature.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     assert signature.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
     assert signature.hash_matches
 
@@ -144,7 +171,9 @@ def test_a_signed_step_writes_a_signature_with_the_sha256_of_the_signed_content(
 
 def test_a_signature_with_a_different_meaning_keeps_the_meaning_given(specimen, staff, manager):
     specimen_transition(specimen, "submit", actor=staff)
-    specimen_transition(specimen, "approve", actor=manager, password=PASSWORD, meaning="Reviewed and approved")
+    specimen_transition(
+        specimen, "approve", actor=manager, password=PASSWORD, meaning="Reviewed and approved"
+    )
     assert signatures_for(specimen).get().meaning == "Reviewed and approved"
 
 
@@ -181,7 +210,10 @@ def test_workflow_declarations_are_checked():
     from tests.kernel_app.models import SpecimenStatus
 
     with pytest.raises(ValueError, match="unknown states"):
-        Workflow(states=SpecimenStatus, actions=[Action("x", sources=["draft"], target="nowhere", roles=set())])
+        Workflow(
+            states=SpecimenStatus,
+            actions=[Action("x", sources=["draft"], target="nowhere", roles=set())],
+        )
     with pytest.raises(ValueError, match="duplicate"):
         Workflow(
             states=SpecimenStatus,
