@@ -260,6 +260,13 @@ class Complaint(VersionedModel):
             models.Index(fields=["-received_at"], name="complaints_received_idx"),
             models.Index(fields=["assignee", "status"], name="complaints_assignee_idx"),
             models.Index(fields=["product", "category", "-received_at"], name="complaints_recurrence_idx"),
+            # The list header's counters (open, overdue, new, recurring) are all about open
+            # complaints: one index-only scan of this index, never a scan of the whole table.
+            models.Index(
+                fields=["status", "first_response_due", "resolution_due", "is_recurring"],
+                name="complaints_open_counts_idx",
+                condition=models.Q(status__in=[state.value for state in OPEN_STATES]),
+            ),
             # The escalation sweep's one query: what is due now, oldest first.
             models.Index(
                 fields=["next_escalation_at"],
