@@ -139,37 +139,53 @@ HISTORY_TYPE_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 _UNSET = object()
 
 
-def history_changes(entry, previous=_UNSET) -> list[dict]:
+def history_changes(entry, previous=_UNSET, m2m_sets: dict | None = None) -> list[dict]:
     """Field-level changes of one historical row against the previous one, as codes/ids.
-    Pass `previous` when the caller has it already (saves a query per entry)."""
+    Pass `previous` when the caller has it already (saves a query per entry), and `m2m_sets`
+    ({(field, history_id): set of pks}, qms.audit.display.load_m2m_sets) when the record has a
+    tracked many-to-many field, so that a list of entries costs one query per such field."""
     if previous is _UNSET:
         previous = entry.prev_record
+    m2m_names = [field.name for field in getattr(type(entry), "_history_m2m_fields", None) or []]
+    if m2m_names and m2m_sets is None:
+        from qms.audit.display import load_m2m_sets
+
+        m2m_sets = load_m2m_sets(type(entry), [row.history_id for row in (entry, previous) if row is not None])
     if previous is None:
-        return [
+        changes = [
             {"field": field.name, "old": None, "new": _plain(getattr(entry, field.attname))}
             for field in entry.instance_type._meta.concrete_fields
             if field.name not in {"id", "version"} and getattr(entry, field.attname) not in (None, "")
         ]
-    delta = entry.diff_against(previous)
-    return [
-        {"field": change.field, "old": _plain(change.old), "new": _plain(change.new)}
-        for change in delta.changes
-        if change.field != "version"
-    ]
+    else:
+        # simple-history's own m2m diff would compare the history rows' hash columns too (and
+        # query per entry), so many-to-many fields are compared as sets of ids below.
+        delta = entry.diff_against(previous, excluded_fields=m2m_names)
+        changes = [
+            {"field": change.field, "old": _plain(change.old), "new": _plain(change.new)}
+            for change in delta.changes
+            if change.field != "version"
+        ]
+    for name in m2m_names:
+        new = sorted(m2m_sets.get((name, entry.history_id), ()))
+        old = sorted(m2m_sets.get((name, previous.history_id), ())) if previous is not None else None
+        if new != (old or []):
+            changes.append({"field": name, "old": old, "new": new})
+    return changes
 
 
-def _plain(value):
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def history_entry_as_dict(entry, previous=_UNSET) -> dict:
+def history_entry_as_dict(entry, previous=_UNSET, m2m_sets: dict | None = None) -> dict:
     user = entry.history_user
     return {
         "at": entry.history_date,
         "user": user.username if user else None,
         "action": entry.history_action or HISTORY_TYPE_ACTIONS.get(entry.history_type, entry.history_type),
         "reason": entry.history_change_reason or "",
-        "changes": history_changes(entry, previous),
+        "changes": history_changes(entry, previous, m2m_sets),
     }
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
