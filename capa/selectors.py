@@ -38,6 +38,8 @@ def capa_list_for_user(user):
 
 def capa_get(pk):
     """A CAPA with everything its page shows, in a fixed number of queries."""
+    from complaints.models import Complaint
+
     evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
     actions = Prefetch(
         "actions",
@@ -45,9 +47,10 @@ def capa_get(pk):
     )
     checks = Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("verifier", "verified_by"))
     escalations = Prefetch("escalations", queryset=Escalation.objects.select_related("action", "check_record"))
+    complaints = Prefetch("complaints", queryset=Complaint.objects.select_related("product", "category"))
     return (
         Capa.objects.select_related("owner", "created_by", "containment_by", "root_cause", "root_cause__analysed_by")
-        .prefetch_related(actions, checks, escalations, "complaints__product", "complaints__category")
+        .prefetch_related(actions, checks, escalations, complaints)
         .get(pk=pk)
     )
 

@@ -631,7 +631,9 @@ def recurrence_complaints(capa: Capa):
 
     if capa.implemented_at is None:
         return None
-    pairs = set(capa.complaints.values_list("product_id", "category_id"))
+    # The page prefetches the complaints; the sweep reads them here (one query either way).
+    linked = [(c.pk, c.product_id, c.category_id) for c in capa.complaints.all()]
+    pairs = {(product_id, category_id) for _pk, product_id, category_id in linked}
     if not pairs:
         return None
     match = Q()
@@ -639,7 +641,7 @@ def recurrence_complaints(capa: Capa):
         match |= Q(product_id=product_id, category_id=category_id)
     return (
         Complaint.objects.filter(match, received_at__gte=capa.implemented_at)
-        .exclude(pk__in=capa.complaints.values("pk"))
+        .exclude(pk__in=[pk for pk, _product, _category in linked])
         .order_by("received_at")
     )
 

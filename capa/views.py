@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Window
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -84,7 +85,11 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
         actions = list(capa.actions.all())
         checks = list(capa.checks.all())
         recurrences = services.recurrence_complaints(capa) if capa.complaints.all() else None
-        recurrence_list = list(recurrences[:10]) if recurrences is not None else None
+        recurrence_list, recurrence_count = None, None
+        if recurrences is not None:
+            # The first ten and the total in one query (a window count over the match).
+            recurrence_list = list(recurrences.annotate(match_count=Window(Count("pk")))[:10])
+            recurrence_count = recurrence_list[0].match_count if recurrence_list else 0
         context.update(record_audit_context(capa, user, CAPA_WORKFLOW))
         if not any(c.result == "not_effective" for c in checks):
             # Reopen follows a failed check (done automatically); no button otherwise.
@@ -115,7 +120,7 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
             ],
             complaints=list(capa.complaints.all()),
             recurrences=recurrence_list,
-            recurrence_count=recurrences.count() if recurrences is not None else None,
+            recurrence_count=recurrence_count,
             escalations=list(capa.escalations.all()),
             may_write=may_write,
             may_analyse=may_write and capa.status in ANALYSIS_STATES,

@@ -114,3 +114,14 @@ def test_the_capa_page_counts_new_complaints_since_implementation(client_for, st
     page = client_for(staff).get(capa.get_absolute_url())
     assert page.context["recurrence_count"] == 1
     assert "new complaint with the same product and category since implementation" in page.content.decode()
+
+
+def test_the_capa_page_counts_recurrences_beyond_the_ten_it_lists(client_for, staff, staff2):
+    _first, capa = complaint_capa_in_observation(staff, staff2)
+    page = client_for(staff).get(capa.get_absolute_url())
+    assert page.context["recurrence_count"] == 0 and page.context["recurrences"] == []
+    made = [make_complaint(actor=staff, title=f"Seal leaks again {i}") for i in range(12)]
+    page = client_for(staff).get(capa.get_absolute_url())
+    assert page.context["recurrence_count"] == 12
+    assert [c.pk for c in page.context["recurrences"]] == [c.pk for c in made[:10]]
+    assert "<strong>12</strong> new complaints with the same product and category" in page.content.decode()
