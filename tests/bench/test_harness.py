@@ -66,6 +66,8 @@ def test_harness_runs_at_1k(template_database, tmp_path):
         "BENCH_REPORT_DIR": str(reports),
         "BENCH_WORK": str(tmp_path / "work"),
         "BENCH_REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13"),
+        # Exercise the large-load path (plain indexes dropped and rebuilt) at this tiny scale.
+        "BENCH_INDEX_THRESHOLD": "1000",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     command = ["bash", "bench/run.sh", "--scale", "1k", "--db", db, "--port", str(free_port()),
