@@ -4,14 +4,36 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from complaints.models import OPEN_STATES, Category, Channel, Complaint, Product, Severity
 from complaints.selectors import overdue_q
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
 
-ANY_YES_NO = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+class PlainSelect(forms.Select):
+    """A <select> whose options are written in Python. Django renders every <option> through a
+    template of its own; the list page has about 150 of them on each request, which cost more
+    than the page's SQL at 100k complaints (measured with cProfile)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                ("" if option["value"] is None else str(option["value"]), " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+
+
+ANY_YES_NO = PlainSelect(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
@@ -21,13 +43,13 @@ def quality_users(request=None):
 
 class ComplaintFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
-    status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status")
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
-    assignee = django_filters.ModelChoiceFilter(queryset=quality_users, empty_label="Anyone")
+    status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status", widget=PlainSelect)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity", widget=PlainSelect)
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", widget=PlainSelect)
+    assignee = django_filters.ModelChoiceFilter(queryset=quality_users, empty_label="Anyone", widget=PlainSelect)
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned", widget=ANY_YES_NO)
-    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), empty_label="Any product")
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), empty_label="Any category")
+    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), empty_label="Any product", widget=PlainSelect)
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), empty_label="Any category", widget=PlainSelect)
     customer = django_filters.NumberFilter(field_name="customer_id")
     open = django_filters.BooleanFilter(method="filter_open", label="Open", widget=ANY_YES_NO)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=ANY_YES_NO)
@@ -45,6 +67,7 @@ class ComplaintFilter(django_filters.FilterSet):
             ("escalation_level", "escalation_level"),
         ),
         label="Sort by",
+        widget=PlainSelect,
     )
 
     class Meta:

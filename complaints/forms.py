@@ -83,6 +83,12 @@ class ComplaintFieldsMixin:
         self.fields["description"].widget = forms.Textarea(attrs={"rows": 5, "maxlength": 10000})
         self.fields["description"].max_length = 10000
 
+    def _get_validation_exclusions(self):
+        # The model choice fields have fetched these rows from their (narrower) querysets
+        # already; the model's own check would look each one up again, one query per field.
+        exclude = super()._get_validation_exclusions()
+        return exclude | {name for name in ("customer", "product", "category", "assignee") if name in self.fields}
+
     def clean_received_at(self):
         value = self.cleaned_data.get("received_at")
         if value and value > timezone.now() + timezone.timedelta(minutes=2):

@@ -1,6 +1,10 @@
 """Reads shared by the pages, the API, "My work" and the other apps' dashboards, with their
 joins and annotations done here once (STYLE.md "selectors.py")."""
 
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
     Case,
@@ -17,9 +21,10 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints.models import OPEN_STATES, Complaint, Escalation, Survey
+from complaints.models import OPEN_STATES, Attachment, Communication, Complaint, Escalation, Survey
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
+from qms.models import Signature, Transition
 from qms.mywork import WorkSection
 
 SEVERITY_RANK = Case(
@@ -69,38 +74,137 @@ def complaints_annotated(now=None):
 
 def complaint_list_for_user(user, *, now=None):
     """Complaints the user may read (Quality Staff, Quality Managers, Auditors read them all),
-    with what a list row shows joined in."""
+    with what a list row shows joined in (the list page shows no CAPA, so none is fetched)."""
     if not qms_roles.has_role(user, *qms_roles.READERS):
         return Complaint.objects.none()
-    queryset = complaints_annotated(now).select_related("customer", "product", "category", "assignee")
+    return complaints_annotated(now).select_related("customer", "product", "category", "assignee")
+
+
+def complaint_list_for_api(user, *, now=None):
+    """The API's complaints: the serializer names customer, product, category and assignee by
+    id only (no join needed), the two triage deciders by username (joined, not one query per
+    row), and the CAPA ids (one prefetch query for the page)."""
+    if not qms_roles.has_role(user, *qms_roles.READERS):
+        return Complaint.objects.none()
+    queryset = complaints_annotated(now).select_related("investigation_decided_by", "reportability_decided_by")
     if hasattr(Complaint, "capas"):  # the CAPA app adds Capa.complaints (related_name="capas")
-        queryset = queryset.prefetch_related("capas")
+        queryset = queryset.prefetch_related(Prefetch("capas", queryset=Complaint._meta.get_field("capas").related_model.objects.only("id")))
     return queryset
 
 
 def complaint_get_for_detail(user, pk: int, *, now=None) -> Complaint:
-    """One complaint with everything its page shows, in a fixed number of queries."""
-    queryset = complaint_list_for_user(user, now=now).select_related(
+    """One complaint with the people, policy and calendar its page names joined in."""
+    return complaint_list_for_user(user, now=now).select_related(
         "created_by", "recurrence_of", "sla_policy", "sla_policy__calendar",
         "investigation_decided_by", "reportability_decided_by",
-    ).prefetch_related(
-        "attachments__uploaded_by",
-        "communications__author",
-        "escalations",
-        Prefetch("surveys", queryset=Survey.objects.order_by("-sent_at")),
-        Prefetch("recurrences", queryset=Complaint.objects.only("id", "reference", "title", "status", "received_at", "recurrence_of")),
+    ).get(pk=pk)
+
+
+@dataclass
+class ComplaintPage:
+    """What the complaint page shows around the record, each list in its display order."""
+
+    attachments: list = field(default_factory=list)
+    communications: list = field(default_factory=list)
+    escalations: list = field(default_factory=list)
+    surveys: list = field(default_factory=list)  # newest first
+    recurrences: list = field(default_factory=list)
+    capas: list | None = None  # None: the CAPA app is not installed
+    transitions: list = field(default_factory=list)
+    signatures: list = field(default_factory=list)
+
+
+def complaint_page_parts(complaint: Complaint) -> ComplaintPage:
+    """Files, messages, escalations, surveys, later recurrences, linked CAPAs, workflow steps,
+    signatures and the people who wrote, uploaded, acted or signed: every one of them in one
+    UNION ALL (qms.audit.rows), so the page costs the same few queries whatever it holds."""
+    content_type = ContentType.objects.get_for_model(Complaint)  # cached per process
+    own = {"content_type": content_type, "object_id": complaint.pk}
+    attachments = Attachment.objects.filter(complaint_id=complaint.pk)
+    communications = Communication.objects.filter(complaint_id=complaint.pk)
+    transitions = Transition.objects.filter(**own)
+    signatures = Signature.objects.filter(**own)
+    people = get_user_model()._base_manager.filter(
+        Q(pk__in=attachments.values("uploaded_by_id"))
+        | Q(pk__in=communications.values("author_id"))
+        | Q(pk__in=transitions.values("actor_id"))
+        | Q(pk__in=signatures.values("signer_id"))
     )
-    return queryset.get(pk=pk)
+    requests = [
+        ("attachments", attachments),
+        ("communications", communications),
+        ("escalations", Escalation.objects.filter(complaint_id=complaint.pk)),
+        ("surveys", Survey.objects.filter(complaint_id=complaint.pk)),
+        ("recurrences", Complaint.objects.filter(recurrence_of_id=complaint.pk)),
+        ("transitions", transitions),
+        ("signatures", signatures),
+        ("people", people),
+    ]
+    has_capas = hasattr(Complaint, "capas")  # the CAPA app adds Capa.complaints (related_name="capas")
+    if has_capas:
+        capa_model = Complaint._meta.get_field("capas").related_model
+        requests.append(("capas", capa_model.objects.filter(complaints=complaint.pk)))
+    fetched = _rows_of(requests)
+
+    def rows(tag, key, reverse=False):
+        return sorted(fetched.get(tag, []), key=key, reverse=reverse)
+
+    people_by_id = {person.pk: person for person in fetched.get("people", [])}
+    page = ComplaintPage(
+        attachments=rows("attachments", lambda a: (a.uploaded_at, a.pk)),
+        communications=rows("communications", lambda c: (c.at, c.pk)),
+        escalations=rows("escalations", lambda e: (e.at, e.pk)),
+        surveys=rows("surveys", lambda s: (s.sent_at, s.pk), reverse=True),
+        recurrences=rows("recurrences", lambda c: (c.received_at, c.pk), reverse=True),
+        capas=rows("capas", lambda c: (c.created_at, c.pk), reverse=True) if has_capas else None,
+        transitions=rows("transitions", lambda t: (t.at, t.pk)),
+        signatures=rows("signatures", lambda s: (s.signed_at, s.pk)),
+    )
+    signatures_by_id = {sig.pk: sig for sig in page.signatures}
+    _link(page.attachments, "uploaded_by", people_by_id)
+    _link(page.communications, "author", people_by_id)
+    _link(page.transitions, "actor", people_by_id)
+    _link(page.transitions, "signature", signatures_by_id)
+    _link(page.signatures, "signer", people_by_id)
+    for row in [*page.escalations, *page.surveys, *page.attachments, *page.communications]:
+        type(row)._meta.get_field("complaint").set_cached_value(row, complaint)
+    return page
+
+
+def _rows_of(requests: list[tuple[str, object]]) -> dict[str, list]:
+    """{tag: rows} of every (tag, queryset), in one UNION ALL query (qms.audit.rows.bulk_rows).
+    Where that module is not there yet (it lands with the audit-trail work of issue 9), one
+    query per part: the same rows, a few more queries."""
+    try:
+        from qms.audit.rows import RowRequest, bulk_rows
+    except ImportError:
+        return {tag: list(queryset) for tag, queryset in requests}
+    fetched = bulk_rows([RowRequest(tag, queryset) for tag, queryset in requests])
+    return {tag: [row for row, _extra in rows] for tag, rows in fetched.items()}
+
+
+def _link(rows: list, name: str, objects: dict) -> None:
+    """Fill each row's foreign-key cache from objects already fetched (no query on access)."""
+    for row in rows:
+        model_field = type(row)._meta.get_field(name)
+        related = objects.get(getattr(row, model_field.attname))
+        if related is not None:
+            model_field.set_cached_value(row, related)
 
 
 def complaint_counts(user, *, now=None) -> dict:
-    """Counts for the list page's header, one aggregate query."""
+    """Counts for the list page's header. Every counter is about open complaints (overdue,
+    new and recurring ones are open too), so one conditional aggregate reads only the open rows,
+    from the partial index complaints_open_counts_idx (an index-only scan of the open
+    complaints, however many closed ones the table holds)."""
+    if not qms_roles.has_role(user, *qms_roles.READERS):
+        return {"open": 0, "overdue": 0, "new": 0, "recurring": 0}
     now = now or timezone.now()
-    return complaint_list_for_user(user, now=now).aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATES)),
-        overdue=Count("id", filter=overdue_q(now)),
-        new=Count("id", filter=Q(status=ComplaintStatus.NEW)),
-        recurring=Count("id", filter=Q(is_recurring=True, status__in=OPEN_STATES)),
+    return Complaint.objects.filter(status__in=OPEN_STATES).aggregate(
+        open=Count("status"),
+        overdue=Count("status", filter=overdue_q(now)),
+        new=Count("status", filter=Q(status=ComplaintStatus.NEW)),
+        recurring=Count("status", filter=Q(is_recurring=True)),
     )
 
 

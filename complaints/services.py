@@ -67,14 +67,26 @@ def calendar_for(policy: SlaPolicy | None, cache: dict | None = None) -> sla.Cal
     """The business calendar a policy counts on, or None when it counts elapsed hours."""
     if policy is None or not policy.counts_business_time:
         return None
-    if cache is not None and policy.calendar_id in cache:
+    if cache is None:
+        # Without the caller's cache, the policy row keeps the calendar it was counted on, so
+        # one request reads the holidays once (a create or a step counts several deadlines).
+        cache = policy.__dict__.setdefault("_sla_calendars", {})
+    if policy.calendar_id in cache:
         return cache[policy.calendar_id]
     calendar = sla.Calendar.from_model(
         policy.calendar, holidays=list(policy.calendar.holidays.values_list("date", flat=True))
     )
-    if cache is not None:
-        cache[policy.calendar_id] = calendar
+    cache[policy.calendar_id] = calendar
     return calendar
+
+
+def policy_of(complaint: Complaint) -> SlaPolicy | None:
+    """The complaint's SLA policy with its calendar joined (one query, not one for each)."""
+    if complaint.sla_policy_id is None:
+        return None
+    if not Complaint._meta.get_field("sla_policy").is_cached(complaint):
+        complaint.sla_policy = SlaPolicy.objects.select_related("calendar").get(pk=complaint.sla_policy_id)
+    return complaint.sla_policy
 
 
 def _set(complaint, fields: set | list, name: str, value) -> None:
@@ -107,7 +119,7 @@ def escalation_thresholds(complaint: Complaint, *, status: str | None = None, ca
     """(kind, level, percent, notify, due_at) of every step that still applies to the complaint:
     first-response steps until it is acknowledged, resolution steps while it is worked on and
     not paused."""
-    policy = complaint.sla_policy
+    policy = policy_of(complaint)
     status = status or complaint.status
     if policy is None or not policy.escalation_steps:
         return []
@@ -145,7 +157,8 @@ def end_pause(complaint: Complaint, *, fields, now) -> None:
     """The customer answered: the paused working time moves the resolution deadline on."""
     if complaint.sla_paused_at is None:
         return
-    calendar = calendar_for(complaint.sla_policy)
+    policy = policy_of(complaint)
+    calendar = calendar_for(policy)
     paused = sla.hours_between(complaint.sla_paused_at, now, calendar)
     _set(complaint, fields, "sla_paused_hours", complaint.sla_paused_hours + paused)
     _set(complaint, fields, "sla_paused_at", None)

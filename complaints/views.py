@@ -1,6 +1,7 @@
 """Browser pages of the complaints app. Every write calls complaints.services."""
 
 import mimetypes
+from contextlib import nullcontext
 from itertools import chain
 
 from django.conf import settings
@@ -46,9 +47,11 @@ from complaints.models import (
 )
 from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
+from qms.audit.selectors import record_history
 from qms.errors import DomainError
 from qms.permissions import RoleRequiredMixin
-from qms.web import TransitionView, record_audit_context
+from qms.signatures import content_hash, signed_content
+from qms.web import TransitionView
 
 PUBLIC_FORM_LIMIT = 5  # submissions per address per hour
 PUBLIC_FORM_WINDOW = 3600
@@ -98,19 +101,31 @@ class ComplaintDetailView(RoleRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         complaint = self.object
         user = self.request.user
-        context.update(record_audit_context(complaint, user, COMPLAINT_WORKFLOW))
+        page = selectors.complaint_page_parts(complaint)
+        # What qms.web.record_audit_context gives every record page, with the transitions and
+        # signatures read in the page's one query for the record's parts.
+        current = content_hash(signed_content(complaint))
+        for signature in page.signatures:
+            signature.matches_record_now = signature.content_hash == current
+        context.update(
+            history_entries=record_history(complaint, limit=50),
+            signatures=page.signatures,
+            transitions=page.transitions,
+            actions=COMPLAINT_WORKFLOW.available(complaint, user),
+        )
         context["action_url"] = reverse("complaints:transition", args=[complaint.pk])
         context["may_write"] = qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user)
         context["attachment_form"] = AttachmentForm()
         context["communication_form"] = CommunicationForm()
-        context["timeline"] = build_timeline(complaint, context["transitions"])
-        context["survey"] = complaint.surveys.all()[0] if complaint.surveys.all() else None
+        context["page"] = page
+        context["timeline"] = build_timeline(complaint, page)
+        context["survey"] = page.surveys[0] if page.surveys else None
         context["now"] = timezone.now()
-        context["capas"] = list(complaint.capas.all()) if hasattr(complaint, "capas") else None
+        context["capas"] = page.capas
         return context
 
 
-def build_timeline(complaint, transitions) -> list[dict]:
+def build_timeline(complaint, page: selectors.ComplaintPage) -> list[dict]:
     """Business events of the record, newest first: workflow steps, escalations, messages,
     files and the survey (the field-level history is shown beside it)."""
     events = chain(
@@ -121,7 +136,7 @@ def build_timeline(complaint, transitions) -> list[dict]:
                 "who": t.actor.full_name, "text": t.reason,
                 "extra": f"Signed: {t.signature.meaning}" if t.signature_id else "",
             }
-            for t in transitions
+            for t in page.transitions
         ),
         (
             {
@@ -129,7 +144,7 @@ def build_timeline(complaint, transitions) -> list[dict]:
                 "title": f"Escalated to level {e.level}: {e.get_kind_display().lower()} at {e.percent}%",
                 "who": "QMS System", "text": f"Notified: {', '.join(e.notified) or 'nobody'}", "extra": "",
             }
-            for e in complaint.escalations.all()
+            for e in page.escalations
         ),
         (
             {
@@ -137,22 +152,22 @@ def build_timeline(complaint, transitions) -> list[dict]:
                 "title": f"{c.get_direction_display()} ({c.get_channel_display()})",
                 "who": c.author.full_name, "text": c.summary, "extra": "",
             }
-            for c in complaint.communications.all()
+            for c in page.communications
         ),
         (
             {"at": a.uploaded_at, "kind": "attachment", "title": f"File attached: {a.original_name}",
              "who": a.uploaded_by.full_name, "text": a.description, "extra": ""}
-            for a in complaint.attachments.all()
+            for a in page.attachments
         ),
         (
             {"at": s.answered_at, "kind": "survey", "title": f"Survey answered: CSAT {s.csat}/5, CES {s.ces}/7, NPS {s.nps}/10",
              "who": "Customer", "text": s.comment, "extra": ""}
-            for s in complaint.surveys.all() if s.answered_at
+            for s in page.surveys if s.answered_at
         ),
         (
             {"at": s.sent_at, "kind": "survey", "title": "Survey invitation e-mailed", "who": "QMS System",
              "text": f"To {s.email}", "extra": ""}
-            for s in complaint.surveys.all()
+            for s in page.surveys
         ),
         ({"at": complaint.received_at, "kind": "received", "title": f"Received by {complaint.get_channel_display().lower()}",
           "who": complaint.customer.name, "text": "", "extra": ""},),
@@ -166,20 +181,25 @@ class ComplaintCreateView(RoleRequiredMixin, FormView):
     read_roles = qms_roles.QUALITY
 
     def form_valid(self, form):
-        data = form.cleaned_data
+        data = dict(form.cleaned_data)
+        actor = self.request.user
+        if data["assignee"] is not None and data["assignee"].pk == actor.pk:
+            data["assignee"] = actor  # the same person: the service reuses the roles read for this request
+        # A new customer and the complaint are written together or not at all; a known
+        # customer needs no outer transaction (complaint_create is atomic itself).
         try:
-            with transaction.atomic():
+            with transaction.atomic() if data["customer"] is None else nullcontext():
                 customer = data["customer"]
                 if customer is None:
                     customer = services.customer_create(
-                        actor=self.request.user,
+                        actor=actor,
                         name=data["new_customer_name"],
                         organisation=data["new_customer_organisation"],
                         email=data["new_customer_email"],
                         phone=data["new_customer_phone"],
                     )
                 complaint = services.complaint_create(
-                    actor=self.request.user,
+                    actor=actor,
                     customer=customer,
                     **{name: data[name] for name in ("title", "description", "channel", "product", "category", "severity", "assignee", "received_at")},
                     lot_number=data["lot_number"],

@@ -92,7 +92,7 @@ class ComplaintViewSet(RoleViewSetMixin, TransitionsMixin, HistoryMixin, mixins.
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        return selectors.complaint_list_for_user(self.request.user).order_by("-received_at", "-id")
+        return selectors.complaint_list_for_api(self.request.user).order_by("-received_at", "-id")
 
     def perform_create(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k not in {"version"}}
