@@ -88,7 +88,11 @@ class Signature(models.Model):
 
     class Meta:
         ordering = ["signed_at", "id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="qms_signature_record_idx")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="qms_signature_record_idx"),
+            # The audit trail reads the newest signatures first (ORDER BY signed_at DESC LIMIT n).
+            models.Index(fields=["signed_at"], name="qms_signature_signed_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.signer_name}: {self.meaning} ({self.signed_at:%Y-%m-%d %H:%M})"

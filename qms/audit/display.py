@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -126,7 +126,11 @@ def record_url(model_label: str, object_id) -> str:
 
 
 class RelatedResolver:
-    """Collects (model, pk) pairs, then fetches each model's objects in one query."""
+    """Collects (model, pk) pairs, then fetches them all in one query (qms.audit.rows), and the
+    objects their foreign keys point to in at most two more, with the caches filled, so that
+    str() of a training record ("SOP-001 rev 2 for Ann Lee") costs no query of its own."""
+
+    DEPTH = 3  # rounds: the objects named, their foreign keys, and those objects' keys
 
     def __init__(self):
         self.wanted: dict[type[models.Model], set] = defaultdict(set)
@@ -138,13 +142,47 @@ class RelatedResolver:
             self.wanted[model].add(pk)
 
     def resolve(self) -> None:
-        """One query per related model, for the pks not fetched before."""
-        for model, pks in self.wanted.items():
-            found = self.found.setdefault(model, {})
-            missing = [pk for pk in pks if pk not in found and (model, pk) not in self.missing]
-            if missing:
-                found.update(model._base_manager.in_bulk(missing))
-                self.missing.update((model, pk) for pk in missing if pk not in found)
+        """Everything wanted and not fetched before: one query per round, at most DEPTH. After
+        a round, the objects whose str() would still run a query (it reads a foreign key not
+        fetched yet) have their foreign keys fetched in the next round; the others do not."""
+        from qms.audit.rows import RowRequest, bulk_rows
+
+        fetched, pending = [], []
+        for _round in range(self.DEPTH):
+            requests = []
+            for model, pks in self.wanted.items():
+                found = self.found.setdefault(model, {})
+                missing = sorted(
+                    (pk for pk in pks if pk not in found and (model, pk) not in self.missing),
+                    key=str,
+                )
+                if missing:
+                    requests.append(RowRequest(model, model._base_manager.filter(pk__in=missing)))
+                    self.missing.update((model, pk) for pk in missing)
+            if not requests:
+                break
+            new = []
+            for model, rows in bulk_rows(requests).items():
+                for obj, _extra in rows:
+                    self.found[model][obj.pk] = obj
+                    self.missing.discard((model, obj.pk))
+                    new.append(obj)
+            fetched.extend(new)
+            for obj in fetched:
+                self.fill_caches(obj)
+            pending = [obj for obj in (*pending, *new) if _str_needs_a_query(obj)]
+            for obj in pending:
+                for f in obj._meta.concrete_fields:
+                    if f.is_relation and f.related_model is not None:
+                        self.want(f.related_model, getattr(obj, f.attname))
+
+    def fill_caches(self, obj) -> None:
+        """Set obj's foreign-key caches to the fetched objects (no query when they are read)."""
+        for f in obj._meta.concrete_fields:
+            if f.is_relation and f.related_model is not None and not f.is_cached(obj):
+                related = self.get(f.related_model, getattr(obj, f.attname))
+                if related is not None:
+                    f.set_cached_value(obj, related)
 
     def get(self, model, pk):
         return self.found.get(model, {}).get(pk)
@@ -154,6 +192,26 @@ class RelatedResolver:
             return EMPTY
         obj = self.get(model, pk)
         return str(obj) if obj is not None else f"{model._meta.verbose_name} #{pk} (not found)"
+
+
+class _QueryAttempted(Exception):
+    pass
+
+
+def _refuse_queries(execute, sql, params, many, context):
+    raise _QueryAttempted
+
+
+def _str_needs_a_query(obj) -> bool:
+    """Whether str(obj) reads a related object that is not loaded (tried with queries refused)."""
+    with connection.execute_wrapper(_refuse_queries):
+        try:
+            str(obj)
+        except _QueryAttempted:
+            return True
+        except Exception:  # noqa: BLE001 - a __str__ that fails for other reasons: nothing to fetch
+            return False
+    return False
 
 
 def display_value(model_field, value, resolver: RelatedResolver) -> str:
@@ -207,7 +265,9 @@ def load_m2m_sets(historical_model, history_ids) -> dict:
     sets: dict = defaultdict(set)
     for m2m_field, through, target in m2m_history(historical_model):
         target_attname = through._meta.get_field(target).attname
-        for history_id, pk in through.objects.filter(history_id__in=history_ids).values_list("history_id", target_attname):
+        for history_id, pk in through.objects.filter(history_id__in=history_ids).values_list(
+            "history_id", target_attname
+        ):
             sets[(m2m_field.name, history_id)].add(pk)
     return sets
 
@@ -280,7 +340,9 @@ def record_repr(historical_model, row, resolver: RelatedResolver) -> str:
     """str() of the record as it was at this row, with its foreign keys taken from the
     resolver (no query per row)."""
     live = historical_model.instance_type
-    instance = live(**{f.attname: getattr(row, f.attname) for f in tracked_fields(historical_model)})
+    instance = live(
+        **{f.attname: getattr(row, f.attname) for f in tracked_fields(historical_model)}
+    )
     for f in tracked_fields(historical_model):
         if f.is_relation and not f.many_to_many:
             related = resolver.get(f.related_model, getattr(row, f.attname))

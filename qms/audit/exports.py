@@ -69,7 +69,21 @@ def exporter_text(user) -> str:
 
 # ---------------------------------------------------------------- CSV
 
-CSV_HEADER = ["at", "user", "user_name", "action", "record_type", "record_id", "record", "field", "old", "new", "reason", "kind", "detail"]
+CSV_HEADER = [
+    "at",
+    "user",
+    "user_name",
+    "action",
+    "record_type",
+    "record_id",
+    "record",
+    "field",
+    "old",
+    "new",
+    "reason",
+    "kind",
+    "detail",
+]
 
 
 def _cell(value) -> str:
@@ -94,16 +108,34 @@ def trail_csv_rows(trail, *, trail_filter=None, user=None, verification=None):
         yield writer.writerow(["Verification", verification_text(verification)])
         yield writer.writerow([])
     yield writer.writerow(CSV_HEADER)
-    total = trail.count()
-    for start in range(0, total, CSV_CHUNK):
-        for entry in trail[start : start + CSV_CHUNK]:
-            base = [entry.at.isoformat(), entry.username, entry.user_name, entry.action, entry.model, entry.object_id, entry.object_repr]
-            tail = [entry.reason, entry.kind, entry.detail]
-            if entry.changes:
-                for change in entry.changes:
-                    yield writer.writerow([_cell(v) for v in (*base, change.label, change.old_display, change.new_display, *tail)])
-            else:
-                yield writer.writerow([_cell(v) for v in (*base, "", "", "", *tail)])
+    # Read by cursor, CSV_CHUNK entries at a time: each chunk costs the same however deep.
+    for entry in trail.iter_entries(chunk=CSV_CHUNK):
+        base = [
+            entry.at.isoformat(),
+            entry.username,
+            entry.user_name,
+            entry.action,
+            entry.model,
+            entry.object_id,
+            entry.object_repr,
+        ]
+        tail = [entry.reason, entry.kind, entry.detail]
+        if entry.changes:
+            for change in entry.changes:
+                yield writer.writerow(
+                    [
+                        _cell(v)
+                        for v in (
+                            *base,
+                            change.label,
+                            change.old_display,
+                            change.new_display,
+                            *tail,
+                        )
+                    ]
+                )
+        else:
+            yield writer.writerow([_cell(v) for v in (*base, "", "", "", *tail)])
 
 
 # ---------------------------------------------------------------- PDF building blocks
@@ -129,13 +161,43 @@ def _styles():
     regular, bold = _fonts()
     base = getSampleStyleSheet()
     return {
-        "title": ParagraphStyle("t", parent=base["Title"], fontName=bold, fontSize=16, alignment=TA_LEFT, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=11.5, spaceBefore=10, spaceAfter=4, keepWithNext=1),
-        "body": ParagraphStyle("b", parent=base["BodyText"], fontName=regular, fontSize=8.5, leading=10.5),
-        "small": ParagraphStyle("s", parent=base["BodyText"], fontName=regular, fontSize=7.5, leading=9.5),
-        "cell_bold": ParagraphStyle("cb", parent=base["BodyText"], fontName=bold, fontSize=7.5, leading=9.5),
-        "bad": ParagraphStyle("bad", parent=base["BodyText"], fontName=bold, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#b42318")),
-        "ok": ParagraphStyle("ok", parent=base["BodyText"], fontName=bold, fontSize=8.5, leading=10.5, textColor=colors.HexColor("#1e7b45")),
+        "title": ParagraphStyle(
+            "t", parent=base["Title"], fontName=bold, fontSize=16, alignment=TA_LEFT, spaceAfter=4
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base["Heading2"],
+            fontName=bold,
+            fontSize=11.5,
+            spaceBefore=10,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        "body": ParagraphStyle(
+            "b", parent=base["BodyText"], fontName=regular, fontSize=8.5, leading=10.5
+        ),
+        "small": ParagraphStyle(
+            "s", parent=base["BodyText"], fontName=regular, fontSize=7.5, leading=9.5
+        ),
+        "cell_bold": ParagraphStyle(
+            "cb", parent=base["BodyText"], fontName=bold, fontSize=7.5, leading=9.5
+        ),
+        "bad": ParagraphStyle(
+            "bad",
+            parent=base["BodyText"],
+            fontName=bold,
+            fontSize=8.5,
+            leading=10.5,
+            textColor=colors.HexColor("#b42318"),
+        ),
+        "ok": ParagraphStyle(
+            "ok",
+            parent=base["BodyText"],
+            fontName=bold,
+            fontSize=8.5,
+            leading=10.5,
+            textColor=colors.HexColor("#1e7b45"),
+        ),
         "fonts": (regular, bold),
     }
 
@@ -154,15 +216,31 @@ TABLE_STYLE = [
 
 
 def _meta_table(pairs, styles, width) -> Table:
-    rows = [[_p(label, styles["cell_bold"]), value if isinstance(value, Paragraph) else _p(value, styles["body"])] for label, value in pairs]
+    rows = [
+        [
+            _p(label, styles["cell_bold"]),
+            value if isinstance(value, Paragraph) else _p(value, styles["body"]),
+        ]
+        for label, value in pairs
+    ]
     table = Table(rows, colWidths=[32 * mm, width - 32 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dfe4eb"))]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dfe4eb")),
+            ]
+        )
+    )
     return table
 
 
 def _data_table(columns, rows, widths, styles) -> LongTable:
     data = [[_p(c, styles["cell_bold"]) for c in columns]]
-    data += [[cell if isinstance(cell, Paragraph) else _p(cell, styles["small"]) for cell in row] for row in rows]
+    data += [
+        [cell if isinstance(cell, Paragraph) else _p(cell, styles["small"]) for cell in row]
+        for row in rows
+    ]
     table = LongTable(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle(TABLE_STYLE))
     return table
@@ -197,7 +275,10 @@ def _cut(value) -> str:
 
 
 def _changes_text(entry) -> str:
-    lines = [f"{c.label}: {_cut(c.old_display) + ' -> ' if c.old_display else ''}{_cut(c.new_display)}" for c in entry.changes[:40]]
+    lines = [
+        f"{c.label}: {_cut(c.old_display) + ' -> ' if c.old_display else ''}{_cut(c.new_display)}"
+        for c in entry.changes[:40]
+    ]
     if len(entry.changes) > 40:
         lines.append(f"... and {len(entry.changes) - 40} more fields (see the CSV export)")
     if entry.kind == "signature":
@@ -217,10 +298,21 @@ def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
     styles = _styles()
     buffer = io.BytesIO()
     page = landscape(A4)
-    doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm, title="Audit trail", author=exporter_text(user))
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title="Audit trail",
+        author=exporter_text(user),
+    )
     width = page[0] - doc.leftMargin - doc.rightMargin
-    total = trail.count()
-    shown = min(total, PDF_MAX_ENTRIES)
+    # The newest PDF_MAX_ENTRIES, and one more to know whether there are more (no COUNT).
+    entries = list(trail.iter_entries(chunk=CSV_CHUNK, limit=PDF_MAX_ENTRIES + 1))
+    more = len(entries) > PDF_MAX_ENTRIES
+    entries = entries[:PDF_MAX_ENTRIES]
     story = [
         _p("Audit trail", styles["title"]),
         _meta_table(
@@ -229,7 +321,12 @@ def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
                 ("Filter", trail_filter.describe()),
                 ("Exported at", format_datetime(timezone.now())),
                 ("Exported by", exporter_text(user)),
-                ("Entries", f"{total}" if shown == total else f"{shown} newest of {total} (narrow the filter, or export CSV, for all)"),
+                (
+                    "Entries",
+                    f"{len(entries)}"
+                    if not more
+                    else f"the {len(entries)} newest; more match (narrow the filter, or export CSV, for all)",
+                ),
                 ("Verification", _verification_paragraph(verification, styles)),
             ],
             styles,
@@ -238,20 +335,29 @@ def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
         Spacer(1, 6 * mm),
     ]
     rows = []
-    for start in range(0, shown, CSV_CHUNK):
-        for entry in trail[start : min(start + CSV_CHUNK, shown)]:
-            rows.append(
-                [
-                    format_datetime(entry.at),
-                    f"{entry.user_name}\n{entry.username}" if entry.username and entry.username != entry.user_name else entry.user_name,
-                    entry.action_label,
-                    f"{entry.model_label}\n{entry.object_repr}" + (f" (#{entry.object_id})" if entry.object_id else ""),
-                    _changes_text(entry),
-                    entry.reason,
-                ]
-            )
+    for entry in entries:
+        rows.append(
+            [
+                format_datetime(entry.at),
+                f"{entry.user_name}\n{entry.username}"
+                if entry.username and entry.username != entry.user_name
+                else entry.user_name,
+                entry.action_label,
+                f"{entry.model_label}\n{entry.object_repr}"
+                + (f" (#{entry.object_id})" if entry.object_id else ""),
+                _changes_text(entry),
+                entry.reason,
+            ]
+        )
     if rows:
-        story.append(_data_table(["When", "Who", "Action", "Record", "What changed", "Why"], rows, [width * f for f in (0.13, 0.11, 0.09, 0.17, 0.33, 0.17)], styles))
+        story.append(
+            _data_table(
+                ["When", "Who", "Action", "Record", "What changed", "Why"],
+                rows,
+                [width * f for f in (0.13, 0.11, 0.09, 0.17, 0.33, 0.17)],
+                styles,
+            )
+        )
     else:
         story.append(_p("No entries match this filter.", styles["body"]))
     doc.build(story, onFirstPage=_footer("Audit trail"), onLaterPages=_footer("Audit trail"))
@@ -268,7 +374,10 @@ def record_fields_section(record) -> DossierSection:
         if f.is_relation:
             resolver.want(f.related_model, getattr(record, f.attname))
     resolver.resolve()
-    rows = [[capfirst(f.verbose_name), display_value(f, getattr(record, f.attname), resolver)] for f in concrete]
+    rows = [
+        [capfirst(f.verbose_name), display_value(f, getattr(record, f.attname), resolver)]
+        for f in concrete
+    ]
     return DossierSection("Record", ["Field", "Value"], rows)
 
 
@@ -297,16 +406,26 @@ def attachments_section(record) -> DossierSection:
             for f in file_fields:
                 stored = getattr(obj, f.name)
                 if stored:
-                    rows.append([capfirst(related._meta.verbose_name), Path(stored.name).name, str(obj)])
-    return DossierSection("Attachments", ["Kind", "File", "Entry"], rows, empty="No files attached.")
+                    rows.append(
+                        [capfirst(related._meta.verbose_name), Path(stored.name).name, str(obj)]
+                    )
+    return DossierSection(
+        "Attachments", ["Kind", "File", "Entry"], rows, empty="No files attached."
+    )
 
 
 def dossier_sections(record) -> list[DossierSection]:
-    sections = [record_fields_section(record), linked_records_section(record), attachments_section(record)]
+    sections = [
+        record_fields_section(record),
+        linked_records_section(record),
+        attachments_section(record),
+    ]
     extra = getattr(record, "dossier_sections", None)
     if callable(extra):
         for section in extra() or []:
-            sections.append(section if isinstance(section, DossierSection) else DossierSection(**section))
+            sections.append(
+                section if isinstance(section, DossierSection) else DossierSection(**section)
+            )
     return sections
 
 
@@ -317,14 +436,26 @@ def dossier_pdf(record, *, user, verification) -> bytes:
     buffer = io.BytesIO()
     page = A4
     title = f"Dossier: {record._meta.verbose_name} {record}"
-    doc = SimpleDocTemplate(buffer, pagesize=page, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=16 * mm, title=title, author=exporter_text(user))
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=title,
+        author=exporter_text(user),
+    )
     width = page[0] - doc.leftMargin - doc.rightMargin
     story = [
         _p(f"Record dossier: {capfirst(record._meta.verbose_name)} {record}", styles["title"]),
         _meta_table(
             [
                 ("Organisation", settings.QMS_ORGANISATION_NAME),
-                ("Record", f"{capfirst(record._meta.verbose_name)} #{record.pk} ({record._meta.label_lower})"),
+                (
+                    "Record",
+                    f"{capfirst(record._meta.verbose_name)} #{record.pk} ({record._meta.label_lower})",
+                ),
                 ("Exported at", format_datetime(timezone.now())),
                 ("Exported by", exporter_text(user)),
                 ("Verification", _verification_paragraph(verification, styles)),
@@ -337,7 +468,11 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         story.append(_p(section.title, styles["h2"]))
         if section.rows:
             share = width / len(section.columns)
-            widths = [width * 0.3, width * 0.7] if len(section.columns) == 2 else [share] * len(section.columns)
+            widths = (
+                [width * 0.3, width * 0.7]
+                if len(section.columns) == 2
+                else [share] * len(section.columns)
+            )
             story.append(_data_table(section.columns, section.rows, widths, styles))
         else:
             story.append(_p(section.empty, styles["body"]))
@@ -345,8 +480,24 @@ def dossier_pdf(record, *, user, verification) -> bytes:
     story.append(_p("History", styles["h2"]))
     history = record_history(record, limit=10_000)
     if history:
-        rows = [[format_datetime(e.at), e.user_name, e.action_label, _changes_text(e) or EMPTY, e.reason] for e in history]
-        story.append(_data_table(["When", "Who", "Action", "What changed", "Why"], rows, [width * f for f in (0.17, 0.13, 0.11, 0.37, 0.22)], styles))
+        rows = [
+            [
+                format_datetime(e.at),
+                e.user_name,
+                e.action_label,
+                _changes_text(e) or EMPTY,
+                e.reason,
+            ]
+            for e in history
+        ]
+        story.append(
+            _data_table(
+                ["When", "Who", "Action", "What changed", "Why"],
+                rows,
+                [width * f for f in (0.17, 0.13, 0.11, 0.37, 0.22)],
+                styles,
+            )
+        )
     else:
         story.append(_p("No history.", styles["body"]))
 
@@ -362,11 +513,22 @@ def dossier_pdf(record, *, user, verification) -> bytes:
                 s.reason,
                 f"SHA-256 {s.content_hash}\n"
                 + ("hash still matches the signed content" if s.hash_matches else "HASH MISMATCH")
-                + ("; record unchanged since signing" if s.content_hash == current else "; record changed since signing"),
+                + (
+                    "; record unchanged since signing"
+                    if s.content_hash == current
+                    else "; record changed since signing"
+                ),
             ]
             for s in signatures
         ]
-        story.append(_data_table(["Signed at", "Signer", "Meaning", "Reason", "Content hash"], rows, [width * f for f in (0.16, 0.15, 0.14, 0.2, 0.35)], styles))
+        story.append(
+            _data_table(
+                ["Signed at", "Signer", "Meaning", "Reason", "Content hash"],
+                rows,
+                [width * f for f in (0.16, 0.15, 0.14, 0.2, 0.35)],
+                styles,
+            )
+        )
     else:
         story.append(_p("No electronic signatures.", styles["body"]))
 
@@ -374,10 +536,24 @@ def dossier_pdf(record, *, user, verification) -> bytes:
     transitions = list(transitions_for(record))
     if transitions:
         rows = [
-            [format_datetime(t.at), t.actor.full_name, t.action.replace("_", " "), f"{t.from_state} -> {t.to_state}", t.reason, "yes" if t.signature_id else ""]
+            [
+                format_datetime(t.at),
+                t.actor.full_name,
+                t.action.replace("_", " "),
+                f"{t.from_state} -> {t.to_state}",
+                t.reason,
+                "yes" if t.signature_id else "",
+            ]
             for t in transitions
         ]
-        story.append(_data_table(["At", "By", "Action", "State", "Reason", "Signed"], rows, [width * f for f in (0.17, 0.15, 0.13, 0.2, 0.27, 0.08)], styles))
+        story.append(
+            _data_table(
+                ["At", "By", "Action", "State", "Reason", "Signed"],
+                rows,
+                [width * f for f in (0.17, 0.15, 0.13, 0.2, 0.27, 0.08)],
+                styles,
+            )
+        )
     else:
         story.append(_p("No workflow transitions.", styles["body"]))
     doc.build(story, onFirstPage=_footer(title), onLaterPages=_footer(title))

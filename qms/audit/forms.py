@@ -9,6 +9,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from qms.audit.selectors import TrailFilter, record_types
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
 
 class DateOrDateTimeField(forms.CharField):
     """A date (the whole day) or an ISO 8601 date-time with time zone."""
@@ -22,14 +24,24 @@ class DateOrDateTimeField(forms.CharField):
         if not value:
             return None
         if len(value) > self.max_text:
-            raise forms.ValidationError("Enter a date (2026-11-23) or an ISO 8601 date-time.", code="invalid")
+            raise forms.ValidationError(
+                "Enter a date (2026-11-23) or an ISO 8601 date-time.", code="invalid"
+            )
         try:
             # A bare date means the whole day (parse_datetime would read it as midnight).
             parsed = parse_date(value) if len(value) == 10 else parse_datetime(value)
         except ValueError:
             parsed = None
         if parsed is None:
-            raise forms.ValidationError("Enter a date (2026-11-23) or an ISO 8601 date-time.", code="invalid")
+            raise forms.ValidationError(
+                "Enter a date (2026-11-23) or an ISO 8601 date-time.", code="invalid"
+            )
+        # Far-off years cannot be made aware or moved by a day (OverflowError): nothing is
+        # recorded there anyway.
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise forms.ValidationError(
+                f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.", code="invalid"
+            )
         return parsed
 
 
@@ -39,7 +51,12 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 class TrailFilterForm(forms.Form):
     model = forms.ChoiceField(label="Record type", required=False)
-    record = forms.CharField(label="Record", required=False, max_length=100, help_text="Reference, number, user name or id")
+    record = forms.CharField(
+        label="Record",
+        required=False,
+        max_length=100,
+        help_text="Reference, number, user name or id",
+    )
     user = forms.CharField(label="User", required=False, max_length=150)
     action = forms.CharField(label="Action", required=False, max_length=40)
     date_from = DateOrDateTimeField(label="From", required=False, max_length=40)

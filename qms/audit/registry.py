@@ -20,7 +20,11 @@ def is_historical(model) -> bool:
 def historical_models() -> tuple[type[models.Model], ...]:
     """The historical models of every regulated model, in a stable order."""
     # Cached: the model registry does not change once the apps are loaded.
-    return tuple(sorted((m for m in apps.get_models() if is_historical(m)), key=lambda m: m._meta.label_lower))
+    return tuple(
+        sorted(
+            (m for m in apps.get_models() if is_historical(m)), key=lambda m: m._meta.label_lower
+        )
+    )
 
 
 @cache
@@ -68,15 +72,47 @@ def unique_text_fields(model) -> tuple[str, ...]:
 
 
 @cache
-def m2m_history(historical_model) -> tuple[tuple[models.ManyToManyField, type[models.Model], str], ...]:
+def m2m_history(
+    historical_model,
+) -> tuple[tuple[models.ManyToManyField, type[models.Model], str], ...]:
     """(m2m field, its historical through model, the through field naming the target) for
     each tracked many-to-many field (e.g. a user's roles)."""
     result = []
     m2m_fields = getattr(historical_model, "_history_m2m_fields", []) or []
-    throughs = {rel.related_model.__name__: rel.related_model for rel in historical_model._meta.related_objects}
+    throughs = {
+        rel.related_model.__name__: rel.related_model
+        for rel in historical_model._meta.related_objects
+    }
     for field in m2m_fields:
         # simple-history names the historical through model "<HistoricalModel>_<field>".
         through = throughs.get(f"{historical_model.__name__}_{field.name}")
         if through is not None:
             result.append((field, through, field.m2m_reverse_field_name()))
     return tuple(result)
+
+
+# Actions recorded on history rows outside a workflow table (qms.services.user_set_roles).
+EXTRA_ACTIONS = ("set_roles",)
+
+
+@cache
+def workflow_action_names() -> tuple[str, ...]:
+    """Every action of every workflow (module-level `Workflow` objects in each app's
+    workflow.py), sorted: the action filter's choices, with no query."""
+    import importlib
+
+    from qms.workflow import Workflow
+
+    names = set(EXTRA_ACTIONS)
+    for app in apps.get_app_configs():
+        module_name = f"{app.name}.workflow"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        for value in vars(module).values():
+            if isinstance(value, Workflow):
+                names.update(value.actions)
+    return tuple(sorted(names))

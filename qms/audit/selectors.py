@@ -1,21 +1,25 @@
 """The audit trail as one list across every history table, the signatures and the security
 events, newest first.
 
-Cost (ARCHITECTURE.md rule 6): a page costs one COUNT and one UNION ALL of (source, key, at)
-across the filtered tables, ordered and limited in SQL; then one query per table that has
-rows on the page (the rows and the rows they are diffed against together), one per tracked
-many-to-many field of those tables, and one per related model named in the page's changes.
-None of these grows with the number of entries on the page or in the tables.
+Cost (ARCHITECTURE.md rule 6): a page costs one UNION ALL of (source, key, at) across the
+filtered tables, each arm ordered by its date index and limited to the page (no COUNT of the
+trail); then one query for the rows of every table on the page (with the rows they are
+diffed against and their many-to-many sets, see qms.audit.rows), and at most three for the
+objects their changes name. None of these grows with the number of entries on the page, the
+number of tables it spans, or the size of the tables.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils.text import capfirst
 
@@ -24,16 +28,20 @@ from qms.audit.display import (
     RelatedResolver,
     TrailEntry,
     build_history_entries,
-    load_m2m_sets,
     prepare_history_rows,
     record_url,
 )
+from qms.audit.rows import RowRequest, bulk_rows
 from qms.models import SecurityEvent, Signature
 from qms.signatures import content_hash, signatures_for, signed_content
 
 SIGNATURE_TYPE = "qms.signature"
 SECURITY_TYPE = "qms.securityevent"
-HISTORY_TYPE_FILTERS = {"created": Q(history_type="+"), "deleted": Q(history_type="-"), "changed": Q(history_type="~", history_action="")}
+HISTORY_TYPE_FILTERS = {
+    "created": Q(history_type="+"),
+    "deleted": Q(history_type="-"),
+    "changed": Q(history_type="~", history_action=""),
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,9 @@ class TrailFilter:
     model: str = ""  # a regulated model's label ("qms.user"), SIGNATURE_TYPE or SECURITY_TYPE
     record: str = ""  # an object id, or a record's key (reference, number, username ...)
     user: str = ""  # a username
-    action: str = ""  # created, changed, deleted, a workflow action, signed, or a security event kind
+    action: str = (
+        ""  # created, changed, deleted, a workflow action, signed, or a security event kind
+    )
     since: datetime.datetime | None = None  # inclusive
     until: datetime.datetime | None = None  # exclusive
     text: str = ""
@@ -68,53 +78,85 @@ def record_types() -> list[tuple[str, str]]:
     """(value, label) of the record-type filter: every regulated model, then signatures and
     security events."""
     types = [
-        (h.instance_type._meta.label_lower, f"{capfirst(h.instance_type._meta.verbose_name)} ({h.instance_type._meta.app_config.verbose_name})")
+        (
+            h.instance_type._meta.label_lower,
+            f"{capfirst(h.instance_type._meta.verbose_name)} ({h.instance_type._meta.app_config.verbose_name})",
+        )
         for h in registry.historical_models()
     ]
     types.sort(key=lambda pair: pair[1].lower())
-    return [*types, (SIGNATURE_TYPE, "Electronic signatures"), (SECURITY_TYPE, "Security events (log-in, denied access)")]
+    return [
+        *types,
+        (SIGNATURE_TYPE, "Electronic signatures"),
+        (SECURITY_TYPE, "Security events (log-in, denied access)"),
+    ]
 
 
 def record_type_label(value: str) -> str:
     return dict(record_types()).get(value, value)
 
 
-def _record_ids_q(model, record: str, *, field_prefix: str = "") -> Q | None:
-    """Rows of `model` (or its history) that are the record named by `record`: an id, or a
-    unique key such as a reference. None: this model has no such record."""
-    if record.isdigit():
-        return Q(**{f"{field_prefix}id": int(record)})
-    keys = registry.unique_text_fields(model)
-    if not keys:
-        return None
-    match = Q()
-    for key in keys:
-        match |= Q(**{f"{key}__iexact": record})
-    return match
+def resolve_names(
+    *, username: str = "", key: str = ""
+) -> tuple[list | None, dict[str, list] | None]:
+    """(ids of the user named `username`, {model label: ids} of the records whose human key
+    (reference, number, username ...) is `key`), in one query on the live tables' unique
+    indexes, so that every history table is then filtered on an indexed id column. A key
+    matches as typed, upper-cased or lower-cased. None where that filter is not given."""
+    user_model = get_user_model()
+    arms = []  # (label or None for the user filter, queryset of (arm index, pk))
+    if username:
+        arms.append((None, user_model._base_manager.filter(username__iexact=username)))
+    if key:
+        spellings = sorted({key, key.upper(), key.lower()})
+        for historical in registry.historical_models():
+            live = historical.instance_type
+            fields = registry.unique_text_fields(live)
+            if fields:
+                match = Q()
+                for name in fields:
+                    match |= Q(**{f"{name}__in": spellings})
+                arms.append((live._meta.label_lower, live._base_manager.filter(match)))
+    if not arms:
+        return None, None
+    parts = [
+        qs.annotate(trail_arm=Value(index)).values_list("trail_arm", "pk").order_by()
+        for index, (_label, qs) in enumerate(arms)
+    ]
+    user_ids = [] if username else None
+    record_ids: dict[str, list] | None = {} if key else None
+    for index, pk in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+        label = arms[index][0]
+        if label is None:
+            user_ids.append(pk)
+        else:
+            record_ids.setdefault(label, []).append(pk)
+    return user_ids, record_ids
 
 
 class HistorySource:
     kind = "history"
+    date_field = "history_date"
+    key_field = "history_id"
 
     def __init__(self, historical_model):
         self.model = historical_model
         self.live = historical_model.instance_type
         self.label = self.live._meta.label_lower
 
-    def queryset(self, flt: TrailFilter):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
         if flt.model and flt.model != self.label:
             return None
         qs = self.model._base_manager.all()
         if flt.record:
-            match = _record_ids_q(self.live, flt.record)
-            if match is None:
-                return None
             if flt.record.isdigit():
-                qs = qs.filter(match)
+                qs = qs.filter(id=int(flt.record))
+            elif record_ids and record_ids.get(self.label):
+                qs = qs.filter(id__in=record_ids[self.label])
             else:
-                qs = qs.filter(id__in=Subquery(self.model._base_manager.filter(match).values("id")))
-        if flt.user:
-            qs = qs.filter(history_user__username__iexact=flt.user)
+                return None
+        if user_ids is not None:
+            qs = qs.filter(history_user_id__in=user_ids)
         if flt.action:
             if flt.action in HISTORY_TYPE_FILTERS:
                 qs = qs.filter(HISTORY_TYPE_FILTERS[flt.action])
@@ -127,7 +169,9 @@ class HistorySource:
         if flt.until:
             qs = qs.filter(history_date__lt=flt.until)
         if flt.text:
-            text = Q(history_change_reason__icontains=flt.text) | Q(history_user__username__icontains=flt.text)
+            text = Q(history_change_reason__icontains=flt.text) | Q(
+                history_user__username__icontains=flt.text
+            )
             for f in registry.tracked_fields(self.model):
                 if isinstance(f, models.CharField | models.TextField) and not f.choices:
                     text |= Q(**{f"{f.name}__icontains": flt.text})
@@ -135,45 +179,76 @@ class HistorySource:
         return qs
 
     def keys(self, qs, index: int):
-        return qs.annotate(trail_src=Value(index), trail_key=F("history_id"), trail_at=F("history_date")).values_list("trail_src", "trail_key", "trail_at")
+        return qs.annotate(
+            trail_src=Value(index), trail_key=F("history_id"), trail_at=F("history_date")
+        ).values_list("trail_src", "trail_key", "trail_at")
 
-    def load(self, history_ids, resolver: RelatedResolver) -> dict[int, TrailEntry]:
-        prepared = self.prepare(history_ids, resolver)
+    def load(self, history_ids) -> dict[int, TrailEntry]:
+        """The entries of these rows of this one table (three to five queries)."""
+        fetched = bulk_rows(self.row_requests(0, history_ids))
+        resolver = RelatedResolver()
+        prepared = self.prepare(fetched, 0, history_ids, resolver)
         resolver.resolve()
         return self.build(prepared, resolver)
 
-    def build(self, prepared, resolver: RelatedResolver) -> dict[int, TrailEntry]:
-        return {entry.history_id: entry for entry in build_history_entries(prepared, resolver)}
-
-    def prepare(self, history_ids, resolver: RelatedResolver) -> list:
-        """The page's rows of this table, each with the id of the row it is diffed against
-        (an index lookup per page row, inside one query), then those older rows in one more."""
-        older = (
-            self.model._base_manager.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+    def row_requests(self, src: int, history_ids) -> list[RowRequest]:
+        """The page's rows, each with the id of the row it is diffed against (an index lookup
+        per page row inside the same query), those older rows, and the many-to-many sets of
+        both."""
+        manager = self.model._base_manager
+        older = Subquery(
+            manager.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
             .order_by("-history_id")
             .values("history_id")[:1]
         )
-        page_rows = list(
-            self.model._base_manager.filter(history_id__in=history_ids)
-            .annotate(previous_history_id=Subquery(older))
-            .select_related("history_user")
-        )
-        previous_ids = {row.previous_history_id for row in page_rows if row.previous_history_id}
-        previous_rows = {row.history_id: row for row in self.model._base_manager.filter(history_id__in=previous_ids)} if previous_ids else {}
-        m2m_sets = load_m2m_sets(self.model, [row.history_id for row in page_rows] + list(previous_rows))
-        rows = {row.history_id: row for row in page_rows}
-        pairs = [
-            (self.model, rows[hid], previous_rows.get(rows[hid].previous_history_id), m2m_sets)
-            for hid in history_ids
-            if hid in rows
+        page = manager.filter(history_id__in=history_ids)
+        previous_ids = Subquery(page.annotate(previous_id=older).values("previous_id"))
+        requests = [
+            RowRequest((src, "page"), page, extra=older),
+            RowRequest((src, "previous"), manager.filter(history_id__in=previous_ids)),
         ]
+        for m2m_field, through, _target in registry.m2m_history(self.model):
+            rows = through._base_manager.filter(
+                Q(history_id__in=history_ids) | Q(history_id__in=previous_ids)
+            )
+            requests.append(RowRequest((src, "m2m", m2m_field.name), rows))
+        return requests
+
+    def prepare(self, fetched, src: int, history_ids, resolver: RelatedResolver) -> list:
+        rows = {
+            row.history_id: (row, previous_id)
+            for row, previous_id in fetched.get((src, "page"), [])
+        }
+        previous_rows = {row.history_id: row for row, _ in fetched.get((src, "previous"), [])}
+        m2m_sets: dict = defaultdict(set)
+        for m2m_field, through, target in registry.m2m_history(self.model):
+            target_attname = through._meta.get_field(target).attname
+            for row, _ in fetched.get((src, "m2m", m2m_field.name), []):
+                m2m_sets[(m2m_field.name, row.history_id)].add(getattr(row, target_attname))
+        user_model = self.model._meta.get_field("history_user").related_model
+        pairs = []
+        for hid in history_ids:
+            if hid in rows:
+                row, previous_id = rows[hid]
+                resolver.want(user_model, row.history_user_id)
+                pairs.append((self.model, row, previous_rows.get(previous_id), m2m_sets))
         return prepare_history_rows(pairs, resolver)
+
+    def build(self, prepared, resolver: RelatedResolver) -> dict[int, TrailEntry]:
+        user_field = self.model._meta.get_field("history_user")
+        for _model, row, _changes in prepared:
+            user_field.set_cached_value(
+                row, resolver.get(user_field.related_model, row.history_user_id)
+            )
+        return {entry.history_id: entry for entry in build_history_entries(prepared, resolver)}
 
 
 class SignatureSource:
     kind = "signature"
+    date_field = "signed_at"
+    key_field = "id"
 
-    def queryset(self, flt: TrailFilter):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
         if flt.action and flt.action != "signed":
             return None
         qs = Signature.objects.all()
@@ -187,19 +262,15 @@ class SignatureSource:
                 qs = qs.filter(object_id=int(flt.record))
             else:
                 match = Q(pk__in=[])
-                for historical in registry.historical_models():
-                    live = historical.instance_type
-                    if flt.model not in ("", SIGNATURE_TYPE, live._meta.label_lower):
-                        continue
-                    key_q = _record_ids_q(live, flt.record)
-                    if key_q is not None:
+                for label, ids in (record_ids or {}).items():
+                    if flt.model in ("", SIGNATURE_TYPE, label):
+                        live = registry.historical_model_for(label).instance_type
                         match |= Q(
-                            content_type=ContentType.objects.get_for_model(live),
-                            object_id__in=Subquery(live._base_manager.filter(key_q).values("pk")),
+                            content_type=ContentType.objects.get_for_model(live), object_id__in=ids
                         )
                 qs = qs.filter(match)
-        if flt.user:
-            qs = qs.filter(signer__username__iexact=flt.user)
+        if user_ids is not None:
+            qs = qs.filter(signer_id__in=user_ids)
         if flt.since:
             qs = qs.filter(signed_at__gte=flt.since)
         if flt.until:
@@ -215,21 +286,34 @@ class SignatureSource:
         return qs
 
     def keys(self, qs, index: int):
-        return qs.annotate(trail_src=Value(index), trail_key=F("id"), trail_at=F("signed_at")).values_list("trail_src", "trail_key", "trail_at")
+        return qs.annotate(
+            trail_src=Value(index), trail_key=F("id"), trail_at=F("signed_at")
+        ).values_list("trail_src", "trail_key", "trail_at")
+
+    def row_requests(self, src: int, ids) -> list[RowRequest]:
+        return [RowRequest((src, "page"), Signature.objects.filter(id__in=ids))]
+
+    def prepare(self, fetched, src: int, ids, resolver: RelatedResolver) -> list:
+        signatures = [sig for sig, _ in fetched.get((src, "page"), [])]
+        user_model = Signature._meta.get_field("signer").related_model
+        for sig in signatures:
+            resolver.want(user_model, sig.signer_id)
+        return signatures
 
     def build(self, prepared, resolver: RelatedResolver) -> dict[int, TrailEntry]:
-        return prepared
-
-    def prepare(self, ids, resolver: RelatedResolver) -> dict[int, TrailEntry]:
         entries = {}
-        for sig in Signature.objects.filter(id__in=ids).select_related("signer"):
+        signer_field = Signature._meta.get_field("signer")
+        for sig in prepared:
+            signer_field.set_cached_value(
+                sig, resolver.get(signer_field.related_model, sig.signer_id)
+            )
             model = ContentType.objects.get_for_id(sig.content_type_id).model_class()
             label = model._meta.label_lower if model else ""
             matches = sig.hash_matches
             entries[sig.id] = TrailEntry(
                 kind="signature",
                 at=sig.signed_at,
-                username=sig.signer.get_username(),
+                username=sig.signer.get_username() if sig.signer else "",
                 user_name=sig.signer_name,
                 action="signed",
                 label=f"Signed ({sig.meaning})",
@@ -248,8 +332,10 @@ class SignatureSource:
 
 class SecuritySource:
     kind = "security"
+    date_field = "at"
+    key_field = "id"
 
-    def queryset(self, flt: TrailFilter):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
         if flt.model and flt.model != SECURITY_TYPE:
             return None
         if flt.record:
@@ -266,19 +352,32 @@ class SecuritySource:
         if flt.until:
             qs = qs.filter(at__lt=flt.until)
         if flt.text:
-            qs = qs.filter(Q(username__icontains=flt.text) | Q(detail__icontains=flt.text) | Q(path__icontains=flt.text))
+            qs = qs.filter(
+                Q(username__icontains=flt.text)
+                | Q(detail__icontains=flt.text)
+                | Q(path__icontains=flt.text)
+            )
         return qs
 
     def keys(self, qs, index: int):
-        return qs.annotate(trail_src=Value(index), trail_key=F("id"), trail_at=F("at")).values_list("trail_src", "trail_key", "trail_at")
+        return qs.annotate(trail_src=Value(index), trail_key=F("id"), trail_at=F("at")).values_list(
+            "trail_src", "trail_key", "trail_at"
+        )
+
+    def row_requests(self, src: int, ids) -> list[RowRequest]:
+        return [RowRequest((src, "page"), SecurityEvent.objects.filter(id__in=ids))]
+
+    def prepare(self, fetched, src: int, ids, resolver: RelatedResolver) -> list:
+        return [event for event, _ in fetched.get((src, "page"), [])]
 
     def build(self, prepared, resolver: RelatedResolver) -> dict[int, TrailEntry]:
-        return prepared
-
-    def prepare(self, ids, resolver: RelatedResolver) -> dict[int, TrailEntry]:
         entries = {}
-        for event in SecurityEvent.objects.filter(id__in=ids):
-            where = " · ".join(part for part in (event.path, f"from {event.ip_address}" if event.ip_address else "") if part)
+        for event in prepared:
+            where = " · ".join(
+                part
+                for part in (event.path, f"from {event.ip_address}" if event.ip_address else "")
+                if part
+            )
             entries[event.id] = TrailEntry(
                 kind="security",
                 at=event.at,
@@ -297,60 +396,214 @@ class SecuritySource:
 
 
 def trail_sources() -> list:
-    return [*(HistorySource(h) for h in registry.historical_models()), SignatureSource(), SecuritySource()]
+    return [
+        *(HistorySource(h) for h in registry.historical_models()),
+        SignatureSource(),
+        SecuritySource(),
+    ]
+
+
+# ---------------------------------------------------------------- paging
+
+# Rows of the merged trail are ordered newest first by (at, source index, key): the source
+# index breaks ties between tables, the row's id ties inside one table.
+_CURSOR = re.compile(r"^(\d{1,4})-(\d{1,19})-(-?\d{1,19})$")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def encode_cursor(key) -> str:
+    """An opaque, URL-safe position in the trail: `<source>-<row id>-<microseconds>`."""
+    src, row_key, at = key
+    delta = at - _EPOCH
+    return (
+        f"{src}-{row_key}-{(delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds}"
+    )
+
+
+def decode_cursor(text: str, sources: int):
+    """(source, key, at) of a cursor made by encode_cursor, or None when it is not one."""
+    match = _CURSOR.match(text or "")
+    if not match:
+        return None
+    src, key, micros = (int(part) for part in match.groups())
+    if src >= sources:
+        return None
+    try:
+        at = _EPOCH + datetime.timedelta(microseconds=micros)
+    except OverflowError:
+        return None
+    return src, key, at
+
+
+@dataclass
+class TrailPage:
+    """One page of the trail read with a cursor (no total count: see AuditTrail)."""
+
+    entries: list
+    has_older: bool
+    has_newer: bool
+    older_cursor: str = ""  # pass as `before` for the next (older) page
+    newer_cursor: str = ""  # pass as `after` for the previous (newer) page
+
+    @property
+    def first(self):
+        return self.entries[0] if self.entries else None
+
+    @property
+    def last(self):
+        return self.entries[-1] if self.entries else None
 
 
 class AuditTrail:
-    """The filtered trail as a lazy sequence: `count()` and slicing, so Django's Paginator and
-    DRF's pagination page it without knowing it spans many tables."""
+    """The filtered trail, newest first, across every history table, the signatures and the
+    security events.
+
+    Cost at any size of the tables: every read is one UNION ALL whose arms are each
+    `ORDER BY <date> DESC LIMIT n` on that table's date index (an index scan that stops after
+    n rows), merged and cut to n. No read counts the whole trail: pages are read by cursor
+    (`page()`), or by offset for the API (`keys()`, bounded by the caller); `estimated_count()`
+    is the planner's estimate, labelled as such wherever it is shown."""
 
     def __init__(self, flt: TrailFilter):
         self.filter = flt
         self.sources = trail_sources()
-        self._parts = []
+        self._arms = []  # (source index, filtered queryset of (trail_src, trail_key, trail_at))
+        user_ids, record_ids = resolve_names(
+            username=flt.user, key=flt.record if not flt.record.isdigit() else ""
+        )
         for index, source in enumerate(self.sources):
-            qs = source.queryset(flt)
+            if user_ids is not None and not user_ids and source.kind != "security":
+                continue
+            qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
             if qs is not None:
-                self._parts.append(source.keys(qs.order_by(), index))
-        self._union = self._parts[0].union(*self._parts[1:], all=True) if self._parts else None
-        self._count = None
+                self._arms.append((index, source.keys(qs.order_by(), index)))
 
-    def count(self) -> int:
-        if self._count is None:
-            self._count = self._union.count() if self._union is not None else 0
-        return self._count
+    @property
+    def is_empty(self) -> bool:
+        return not self._arms
 
-    def __len__(self):
-        return self.count()
+    # -- reads
+
+    def keys(self, start: int, stop: int, *, cursor=None, newer: bool = False) -> list:
+        """(source, key, at) of rows start..stop, newest first (oldest first when `newer`),
+        after `cursor` in that direction. Each table gives at most `stop` rows."""
+        if not self._arms or stop <= start:
+            return []
+        sign = "" if newer else "-"
+        arms = []
+        for index, qs in self._arms:
+            source = self.sources[index]
+            if cursor is not None:
+                qs = qs.filter(self._beyond(source, index, cursor, newer))
+            qs = qs.order_by(f"{sign}trail_at", f"{sign}trail_key")[:stop]
+            arms.append(qs)
+        order = (f"{sign}trail_at", f"{sign}trail_src", f"{sign}trail_key")
+        if len(arms) == 1:
+            return list(arms[0][start:stop])
+        return list(arms[0].union(*arms[1:], all=True).order_by(*order)[start:stop])
+
+    @staticmethod
+    def _beyond(source, index: int, cursor, newer: bool) -> Q:
+        """Rows of this source past `cursor` in the trail's order. Written as a range on the
+        date (the index condition) minus the cursor's own instant where ties are decided by
+        the source and the key."""
+        src, key, at = cursor
+        date, pk = source.date_field, source.key_field
+        if not newer:
+            if index < src:
+                return Q(**{f"{date}__lte": at})
+            if index > src:
+                return Q(**{f"{date}__lt": at})
+            return Q(**{f"{date}__lte": at}) & ~Q(**{date: at, f"{pk}__gte": key})
+        if index > src:
+            return Q(**{f"{date}__gte": at})
+        if index < src:
+            return Q(**{f"{date}__gt": at})
+        return Q(**{f"{date}__gte": at}) & ~Q(**{date: at, f"{pk}__lte": key})
+
+    def page(self, size: int, *, before=None, after=None) -> TrailPage:
+        """`size` entries: the newest, those older than `before`, or those newer than `after`
+        (cursors from decode_cursor). One read of size + 1 keys tells whether more exist."""
+        if after is not None:
+            keys = self.keys(0, size + 1, cursor=after, newer=True)
+            has_newer = len(keys) > size
+            keys = list(reversed(keys[:size]))
+            has_older = True
+        else:
+            keys = self.keys(0, size + 1, cursor=before)
+            has_older = len(keys) > size
+            keys = keys[:size]
+            has_newer = before is not None
+        if after is not None and not has_newer and len(keys) < size:
+            # Fewer than a page newer than `after`: show the newest page instead.
+            return self.page(size)
+        entries = self.load(keys)
+        return TrailPage(
+            entries=entries,
+            has_older=has_older,
+            has_newer=has_newer and bool(keys),
+            older_cursor=encode_cursor(keys[-1]) if keys and has_older else "",
+            newer_cursor=encode_cursor(keys[0]) if keys and has_newer else "",
+        )
+
+    def iter_entries(self, *, chunk: int = 500, limit: int | None = None):
+        """Every entry, newest first, read `chunk` at a time by cursor (each chunk costs the
+        same however deep it is): for the exports."""
+        cursor, produced = None, 0
+        while limit is None or produced < limit:
+            size = chunk if limit is None else min(chunk, limit - produced)
+            keys = self.keys(0, size, cursor=cursor)
+            if not keys:
+                return
+            yield from self.load(keys)
+            produced += len(keys)
+            if len(keys) < size:
+                return
+            cursor = keys[-1]
 
     def __getitem__(self, item):
+        """Offset slices, for callers that page by number (the cost grows with the offset:
+        bound it, as the API does)."""
         if isinstance(item, int):
             return self[item : item + 1][0]
         start, stop = item.start or 0, item.stop
-        if self._union is None or (stop is not None and stop <= start):
-            return []
-        return self.load(self._page_keys(start, stop))
-
-    def _page_keys(self, start: int, stop: int | None) -> list:
-        """(source, key, at) of the page, newest first. Each table gives at most `stop` of its
-        newest rows (an index scan on its date), so the merge sorts tables x stop rows, not
-        every row of every table."""
-        order = ("-trail_at", "-trail_src", "-trail_key")
         if stop is None:
-            return list(self._union.order_by(*order)[start:])
-        if len(self._parts) == 1:
-            return list(self._parts[0].order_by(*order)[start:stop])
-        branches = [part.order_by("-trail_at", "-trail_key")[:stop] for part in self._parts]
-        return list(branches[0].union(*branches[1:], all=True).order_by(*order)[start:stop])
+            return list(self.iter_entries())[start:]
+        return self.load(self.keys(start, stop))
+
+    def estimated_count(self) -> int:
+        """The planner's estimate of how many entries match (EXPLAIN, one query, no rows
+        read). Only ever shown as "about"."""
+        if not self._arms:
+            return 0
+        arms = [qs for _index, qs in self._arms]
+        union = arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0]
+        sql, params = union.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
 
     def load(self, keys) -> list[TrailEntry]:
+        """The readable entries of `keys`, in that order: one query for the rows of every table
+        on the page (with the rows they are diffed against and their many-to-many sets), then
+        the related objects they name (users, customers, ...) in one or two more."""
         wanted = defaultdict(list)
         for src, key, _at in keys:
             wanted[src].append(key)
-        # Every table's rows first, then every related object of the page in one query per
-        # related model, then the readable entries.
+        if not wanted:
+            return []
+        requests = []
+        for src, ids in wanted.items():
+            requests.extend(self.sources[src].row_requests(src, ids))
+        fetched = bulk_rows(requests)
         resolver = RelatedResolver()
-        prepared = {src: self.sources[src].prepare(ids, resolver) for src, ids in wanted.items()}
+        prepared = {
+            src: self.sources[src].prepare(fetched, src, ids, resolver)
+            for src, ids in wanted.items()
+        }
         resolver.resolve()
         loaded = {src: self.sources[src].build(prepared[src], resolver) for src in wanted}
         return [loaded[src][key] for src, key, _at in keys if key in loaded[src]]
@@ -365,8 +618,12 @@ def record_history(record, *, limit: int = 200) -> list[TrailEntry]:
     historical = registry.historical_model_for(record._meta.label_lower)
     if historical is None:
         return []
-    ids = list(historical._base_manager.filter(id=record.pk).order_by("-history_id").values_list("history_id", flat=True)[:limit])
-    entries = HistorySource(historical).load(ids, RelatedResolver())
+    ids = list(
+        historical._base_manager.filter(id=record.pk)
+        .order_by("-history_id")
+        .values_list("history_id", flat=True)[:limit]
+    )
+    entries = HistorySource(historical).load(ids)
     return [entries[hid] for hid in ids if hid in entries]
 
 
@@ -381,16 +638,13 @@ def signatures_with_checks(record) -> list:
 
 
 def actions_for_filter() -> list[tuple[str, str]]:
-    """(value, label) of the action filter: record actions, workflow actions seen so far,
-    signatures and security events."""
-    from qms.models import Transition
-
-    workflow_actions = sorted(set(Transition.objects.values_list("action", flat=True).distinct()) | {"set_roles"})
+    """(value, label) of the action filter: record actions, every workflow's actions (a fixed
+    list: no query), signatures and security events."""
     return [
         ("created", "Created"),
         ("changed", "Changed (edit)"),
         ("deleted", "Deleted"),
-        *((code, capfirst(code.replace("_", " "))) for code in workflow_actions),
+        *((code, capfirst(code.replace("_", " "))) for code in registry.workflow_action_names()),
         ("signed", "Signed (electronic signature)"),
         *((code, str(label)) for code, label in SecurityEvent.Kind.choices),
     ]

@@ -1,7 +1,6 @@
 """The audit trail pages: the trail with its filters and exports, and one record's audit view
 with its dossier PDF. Read-only for everyone: these views answer GET only."""
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -14,6 +13,7 @@ from qms.audit.selectors import (
     TrailFilter,
     actions_for_filter,
     audit_trail,
+    decode_cursor,
     record_history,
     signatures_with_checks,
 )
@@ -41,7 +41,9 @@ class AuditReaderMixin(RoleRequiredMixin):
             return form.trail_filter()
         if not form.is_bound:
             return TrailFilter()
-        valid = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+        valid = {
+            name: value for name, value in form.cleaned_data.items() if name not in form.errors
+        }
         form.cleaned_data = valid
         return form.trail_filter()
 
@@ -58,21 +60,40 @@ class AuditTrailView(AuditReaderMixin, TemplateView):
         except ValueError:
             page_size = 50
         page_size = page_size if page_size in PAGE_SIZES else 50
-        paginator = Paginator(audit_trail(trail_filter), page_size)
-        page = paginator.get_page(self.request.GET.get("page"))
-        export_query = self.request.GET.copy()
-        export_query.pop("page", None)
+        trail = audit_trail(trail_filter)
+        # Paged by cursor (`before` / `after` an entry), not by number: a page costs the same
+        # at any depth, and nothing counts the whole trail (see AuditTrail).
+        before = self.request.GET.get("before", "")
+        after = self.request.GET.get("after", "")
+        before_key = decode_cursor(before, len(trail.sources)) if before else None
+        after_key = decode_cursor(after, len(trail.sources)) if after and not before_key else None
+        bad_cursor = bool(
+            (before and before_key is None) or (after and after_key is None and not before_key)
+        )
+        page = trail.page(page_size, before=before_key, after=after_key)
+        exact = not (page.has_older or page.has_newer)
+        estimate = (
+            len(page.entries) if exact else max(trail.estimated_count(), len(page.entries) + 1)
+        )
+        query = self.request.GET.copy()
+        for name in ("page", "before", "after"):
+            query.pop(name, None)
         context.update(
             form=form,
             trail_filter=trail_filter,
             is_filtered=trail_filter != TrailFilter(),
-            page_obj=page,
-            entries=page.object_list,
+            page=page,
+            entries=page.entries,
+            estimate=estimate,
+            estimate_display=f"{estimate:,}",
+            estimate_is_exact=exact,
+            bad_cursor=bad_cursor,
+            base_query=query.urlencode(),
             action_choices=actions_for_filter(),
             page_sizes=PAGE_SIZES,
             page_size=page_size,
             verification=latest_verification(),
-            export_query=export_query.urlencode(),
+            export_query=query.urlencode(),
             time_zone=timezone.get_current_timezone_name(),
         )
         return context
@@ -82,8 +103,18 @@ class AuditTrailCsvView(AuditReaderMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         form = self.trail_form()
         trail_filter = self.trail_filter(form)
-        response = StreamingHttpResponse(exports.trail_csv_rows(audit_trail(trail_filter), trail_filter=trail_filter, user=request.user, verification=latest_verification()), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+        response = StreamingHttpResponse(
+            exports.trail_csv_rows(
+                audit_trail(trail_filter),
+                trail_filter=trail_filter,
+                user=request.user,
+                verification=latest_verification(),
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.csv"'
+        )
         return response
 
 
@@ -91,9 +122,16 @@ class AuditTrailPdfView(AuditReaderMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         form = self.trail_form()
         trail_filter = self.trail_filter(form)
-        pdf = exports.trail_pdf(audit_trail(trail_filter), trail_filter=trail_filter, user=request.user, verification=latest_verification())
+        pdf = exports.trail_pdf(
+            audit_trail(trail_filter),
+            trail_filter=trail_filter,
+            user=request.user,
+            verification=latest_verification(),
+        )
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        )
         return response
 
 
@@ -133,7 +171,9 @@ class RecordDossierPdfView(AuditReaderMixin, TemplateView):
         pdf = exports.dossier_pdf(record, user=request.user, verification=latest_verification())
         response = HttpResponse(pdf, content_type="application/pdf")
         name = f"{record._meta.model_name}-{record.pk}"
-        response["Content-Disposition"] = f'attachment; filename="dossier-{name}-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="dossier-{name}-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+        )
         return response
 
 
