@@ -48,19 +48,29 @@ def _row(row) -> list:
 
 def _safe(values) -> list:
     """Neutralise spreadsheet formulas in text typed by people (CSV/XLSX injection)."""
-    return [("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values]
+    return [
+        ("'" + v) if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values
+    ]
 
 
-def matrix_csv(matrix) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_safe(_header(matrix)))
-    for row in matrix.rows:
-        writer.writerow(_safe(_row(row)))
-    return buffer.getvalue()
+class _Echo:
+    def write(self, value):
+        return value
 
 
-def matrix_xlsx(matrix) -> bytes:
+def matrix_csv_lines(matrix, rows=None):
+    """The CSV, line by line (streamed: the whole matrix, not one page of it)."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(_safe(_header(matrix)))
+    for row in matrix.rows if rows is None else rows:
+        yield writer.writerow(_safe(_row(row)))
+
+
+def matrix_csv(matrix, rows=None) -> str:
+    return "".join(matrix_csv_lines(matrix, rows))
+
+
+def matrix_xlsx(matrix, rows=None) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Training matrix"
@@ -69,12 +79,14 @@ def matrix_xlsx(matrix) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     first_doc_col = 6
-    for row in matrix.rows:
+    for row in matrix.rows if rows is None else rows:
         sheet.append(_safe(_row(row)))
         r = sheet.max_row
         for i, cell in enumerate(row.cells):
             if cell is not None:
-                sheet.cell(row=r, column=first_doc_col + i).fill = PatternFill("solid", fgColor=FILLS[cell.state])
+                sheet.cell(row=r, column=first_doc_col + i).fill = PatternFill(
+                    "solid", fgColor=FILLS[cell.state]
+                )
     for index in range(1, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 22 if index <= 5 else 16
     sheet.freeze_panes = "F2"

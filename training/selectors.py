@@ -1,9 +1,10 @@
 """Reads of the training app shared by pages, the API, exports and other apps.
 
 `training_matrix()` answers "who is trained on what" for users x required documents in a fixed
-number of queries (six, whatever the number of users, documents and assignments): requirements,
-documents with their effective version, released versions with their training impact, users,
-role memberships, assignments. The cell states are computed in Python from those rows.
+number of queries (five, whatever the number of users, documents and assignments): requirements,
+users, role memberships, released versions with their training impact and their documents'
+effective versions, assignments. The cell states are computed in Python from those rows; the
+matrix page shows them 50 people at a time (training.views.MatrixView).
 
 `overdue_user_ids()` is for every other app: the people whose training on the effective
 version of a required document is overdue (one query), shown as a flag wherever their work is
@@ -17,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +49,9 @@ def overdue_user_ids(today=None) -> set[int]:
     today = today or timezone.localdate()
     return set(
         TrainingAssignment.objects.filter(
-            status=AssignmentStatus.ASSIGNED, due_date__lt=today, document_version__status="effective"
+            status=AssignmentStatus.ASSIGNED,
+            due_date__lt=today,
+            document_version__status="effective",
         )
         .values_list("user_id", flat=True)
         .distinct()
@@ -142,12 +145,16 @@ def _norm(value: str) -> str:
     return (value or "").strip().casefold()
 
 
-def training_matrix(*, role_id=None, department_id=None, document_id=None, user_ids=None, today=None) -> Matrix:
+def training_matrix(
+    *, role_id=None, department_id=None, document_id=None, user_ids=None, today=None
+) -> Matrix:
     today = today or timezone.localdate()
     User = get_user_model()
 
     requirements = list(
-        TrainingRequirement.objects.filter(is_active=True).values("role_id", "job_function", "document_id", "only_major_revisions")
+        TrainingRequirement.objects.filter(is_active=True).values(
+            "role_id", "job_function", "document_id", "only_major_revisions"
+        )
     )
     if document_id:
         requirements = [r for r in requirements if r["document_id"] == document_id]
@@ -165,86 +172,147 @@ def training_matrix(*, role_id=None, department_id=None, document_id=None, user_
         users = users.filter(department_id=department_id)
     if user_ids is not None:
         users = users.filter(pk__in=user_ids)
-    users = list(users.select_related("department").distinct().order_by("last_name", "first_name", "username"))
+    users = list(
+        users.select_related("department")
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
     ids = [u.pk for u in users]
 
     memberships = defaultdict(set)
-    for uid, gid in User.groups.through.objects.filter(user_id__in=ids, group_id__in=role_ids).values_list("user_id", "group_id"):
+    for uid, gid in User.groups.through.objects.filter(
+        user_id__in=ids, group_id__in=role_ids
+    ).values_list("user_id", "group_id"):
         memberships[uid].add(gid)
 
-    documents = {d.pk: d for d in Document.objects.filter(pk__in=doc_ids).select_related("effective_version").order_by("number")}
-    # Released versions (for "only major revisions"): index and major/minor per document.
+    # Released versions (for "only major revisions": index and major/minor per document), each
+    # with its document and the document's effective version: one query for both. A document
+    # with no released version has no effective one, so it never has a cell.
+    documents = {}
     released = defaultdict(list)
-    for did, index, is_major in DocumentVersion.objects.filter(
-        document_id__in=doc_ids, status__in=("effective", "superseded")
-    ).values_list("document_id", "revision_index", "training_impact__is_major"):
-        released[did].append((index, index <= 1 or is_major is not False))
-    assignments = defaultdict(list)
-    for row in TrainingAssignment.objects.filter(user_id__in=ids, document_id__in=doc_ids).values(
-        "pk", "user_id", "document_id", "document_version_id", "document_version__revision_index", "status", "due_date"
+    for version in (
+        DocumentVersion.objects.filter(
+            document_id__in=doc_ids, status__in=("effective", "superseded")
+        )
+        .select_related("document__effective_version")
+        .annotate(impact_is_major=F("training_impact__is_major"))
     ):
-        assignments[(row["user_id"], row["document_id"])].append(row)
+        documents.setdefault(version.document_id, version.document)
+        index = version.revision_index
+        released[version.document_id].append(
+            (index, index <= 1 or version.impact_is_major is not False)
+        )
+    # (pk, revision index, status, due date) per (user, document): tuples, not dicts, as the
+    # full matrix reads tens of thousands of them.
+    assignments = defaultdict(list)
+    for (
+        pk,
+        user_id,
+        document_id,
+        revision_index,
+        status,
+        due_date,
+    ) in TrainingAssignment.objects.filter(user_id__in=ids, document_id__in=doc_ids).values_list(
+        "pk", "user_id", "document_id", "document_version__revision_index", "status", "due_date"
+    ):
+        assignments[(user_id, document_id)].append((pk, revision_index, status, due_date))
 
-    by_document = defaultdict(list)
+    ordered_docs = sorted(
+        (d for d in documents.values() if d.effective_version is not None), key=lambda d: d.number
+    )
+    position = {doc.pk: i for i, doc in enumerate(ordered_docs)}
+    # Which requirements apply through each role and each job function, per document: a
+    # person's cells come from their roles and function, not from every document in turn.
+    by_role = defaultdict(lambda: defaultdict(list))
+    by_function = defaultdict(lambda: defaultdict(list))
     for r in requirements:
-        by_document[r["document_id"]].append(r)
+        if r["document_id"] not in position:
+            continue
+        if r["role_id"]:
+            by_role[r["role_id"]][r["document_id"]].append(r)
+        else:
+            by_function[_norm(r["job_function"])][r["document_id"]].append(r)
 
-    ordered_docs = [documents[d] for d in sorted(documents, key=lambda d: documents[d].number)]
     rows = []
     used_docs = set()
     totals = dict.fromkeys(CELL_STATES, 0)
     for user in users:
-        cells = []
+        applicable = defaultdict(list)
+        for role in memberships[user.pk]:
+            for doc_id, reqs in by_role[role].items():
+                applicable[doc_id].extend(reqs)
+        for doc_id, reqs in by_function.get(user.jf, {}).items():
+            applicable[doc_id].extend(reqs)
+        cells = [None] * len(ordered_docs)
         counts = dict.fromkeys(CELL_STATES, 0)
-        for doc in ordered_docs:
-            applicable = [
-                r for r in by_document[doc.pk]
-                if (r["role_id"] and r["role_id"] in memberships[user.pk]) or (not r["role_id"] and _norm(r["job_function"]) == user.jf)
-            ]
-            if not applicable or doc.effective_version is None:
-                cells.append(None)
-                continue
-            cell = _cell(doc, applicable, released[doc.pk], assignments[(user.pk, doc.pk)], today)
-            cells.append(cell)
+        for doc_id, reqs in applicable.items():
+            doc = documents[doc_id]
+            cell = _cell(doc, reqs, released[doc_id], assignments[(user.pk, doc_id)], today)
+            cells[position[doc_id]] = cell
             counts[cell.state] += 1
             totals[cell.state] += 1
-            used_docs.add(doc.pk)
+            used_docs.add(doc_id)
         rows.append(MatrixRow(user=user, cells=cells, counts=counts))
 
     keep = [i for i, doc in enumerate(ordered_docs) if doc.pk in used_docs]
     columns = [
-        MatrixColumn(document=ordered_docs[i], revision=ordered_docs[i].effective_version.revision, version_id=ordered_docs[i].effective_version_id)
+        MatrixColumn(
+            document=ordered_docs[i],
+            revision=ordered_docs[i].effective_version.revision,
+            version_id=ordered_docs[i].effective_version_id,
+        )
         for i in keep
     ]
-    rows = [MatrixRow(user=row.user, cells=[row.cells[i] for i in keep], counts=row.counts) for row in rows if row.required]
+    rows = [
+        MatrixRow(user=row.user, cells=[row.cells[i] for i in keep], counts=row.counts)
+        for row in rows
+        if row.required
+    ]
     return Matrix(columns=columns, rows=rows, totals=totals)
 
 
+def rows_with_state(matrix: Matrix, state: str | None) -> list:
+    """The matrix's people, or only those with at least one cell in `state` (the status
+    filter: e.g. everyone with overdue training)."""
+    if not state:
+        return matrix.rows
+    return [row for row in matrix.rows if row.counts.get(state)]
+
+
+def _target_revision(doc, applicable, released) -> int:
+    """The revision the person must be trained on: the effective one, or (when only major
+    revisions count) the newest major revision released up to the effective one."""
+    eff_index = doc.effective_version.revision_index
+    if any(not r["only_major_revisions"] for r in applicable):
+        return eff_index
+    majors = [index for index, is_major in released if is_major and index <= eff_index]
+    return max(majors) if majors else eff_index
+
+
 def _cell(doc, applicable, released, user_assignments, today) -> MatrixCell:
+    """The state of one cell; `user_assignments` are (pk, revision index, status, due date)."""
     effective = doc.effective_version
-    eff_index = effective.revision_index
-    every_revision = any(not r["only_major_revisions"] for r in applicable)
-    # The revision the person must be trained on: the effective one, or (when only major
-    # revisions count) the newest major revision released up to the effective one.
-    target = eff_index
-    if not every_revision:
-        majors = [index for index, is_major in released if is_major and index <= eff_index]
-        target = max(majors) if majors else eff_index
     base = {"document": doc, "revision": effective.revision}
-    in_range = [a for a in user_assignments if target <= a["document_version__revision_index"] <= eff_index]
-    done = [a for a in in_range if a["status"] in DONE]
+    if not user_assignments:
+        return MatrixCell(MISSING, **base)
+    eff_index = effective.revision_index
+    target = _target_revision(doc, applicable, released)
+    in_range = [a for a in user_assignments if target <= a[1] <= eff_index]
+    done = [a for a in in_range if a[2] in DONE]
     if done:
-        best = max(done, key=lambda a: a["document_version__revision_index"])
-        return MatrixCell(CURRENT, assignment_id=best["pk"], is_waived=best["status"] == AssignmentStatus.WAIVED, **base)
-    open_ = [a for a in in_range if a["status"] == AssignmentStatus.ASSIGNED]
+        best = max(done, key=lambda a: a[1])
+        return MatrixCell(
+            CURRENT, assignment_id=best[0], is_waived=best[2] == AssignmentStatus.WAIVED, **base
+        )
+    open_ = [a for a in in_range if a[2] == AssignmentStatus.ASSIGNED]
     if open_:
-        a = max(open_, key=lambda a: a["document_version__revision_index"])
-        state = OVERDUE if a["due_date"] < today else DUE
-        return MatrixCell(state, assignment_id=a["pk"], due_date=a["due_date"], **base)
-    older = [a for a in user_assignments if a["document_version__revision_index"] < target]
+        a = max(open_, key=lambda a: a[1])
+        state = OVERDUE if a[3] < today else DUE
+        return MatrixCell(state, assignment_id=a[0], due_date=a[3], **base)
+    older = [a for a in user_assignments if a[1] < target]
     if older:
-        a = max(older, key=lambda a: a["document_version__revision_index"])
-        return MatrixCell(SUPERSEDED, assignment_id=a["pk"], **base)
+        a = max(older, key=lambda a: a[1])
+        return MatrixCell(SUPERSEDED, assignment_id=a[0], **base)
     return MatrixCell(MISSING, **base)
 
 
@@ -282,8 +350,11 @@ def team_overdue_for(manager, today=None):
     """Overdue training of the people who report to `manager` (they receive the escalations)."""
     return (
         TrainingAssignment.objects.filter(
-            user__manager=manager, user__is_active=True, status=AssignmentStatus.ASSIGNED,
-            due_date__lt=today or timezone.localdate(), document_version__status="effective",
+            user__manager=manager,
+            user__is_active=True,
+            status=AssignmentStatus.ASSIGNED,
+            due_date__lt=today or timezone.localdate(),
+            document_version__status="effective",
         )
         .select_related("user", "document_version__document")
         .order_by("due_date", "pk")
@@ -291,7 +362,7 @@ def team_overdue_for(manager, today=None):
 
 
 def my_work(user) -> list[WorkSection]:
-    """"My training" (nearest due first) and, for a manager, their team's overdue training."""
+    """ "My training" (nearest due first) and, for a manager, their team's overdue training."""
     sections = []
     items = list(open_assignments_for(user)[:6])
     if items:

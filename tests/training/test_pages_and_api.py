@@ -14,7 +14,12 @@ from training.models import AssignmentStatus, TrainingAssignment, TrainingRequir
 
 pytestmark = pytest.mark.django_db
 
-READER_PAGES = ["training:matrix", "training:assignments", "training:requirements", "training:gates"]
+READER_PAGES = [
+    "training:matrix",
+    "training:assignments",
+    "training:requirements",
+    "training:gates",
+]
 
 
 @pytest.fixture
@@ -45,10 +50,17 @@ def test_my_training_lists_the_open_training_with_a_sign_button(client_for, mine
     assert 'name="action" value="complete"' in page
 
 
-def test_someone_elses_assignment_is_not_found_for_an_employee(client_for, mine, trainees, staff, auditor):
-    assert client_for(trainees[0]).get(reverse("training:assignment", args=[mine.pk])).status_code == 404
+def test_someone_elses_assignment_is_not_found_for_an_employee(
+    client_for, mine, trainees, staff, auditor
+):
+    assert (
+        client_for(trainees[0]).get(reverse("training:assignment", args=[mine.pk])).status_code
+        == 404
+    )
     assert client_for(staff).get(reverse("training:assignment", args=[mine.pk])).status_code == 200
-    assert client_for(auditor).get(reverse("training:assignment", args=[mine.pk])).status_code == 200
+    assert (
+        client_for(auditor).get(reverse("training:assignment", args=[mine.pk])).status_code == 200
+    )
 
 
 def test_signing_in_the_browser_completes_and_a_wrong_password_does_not(client_for, mine, employee):
@@ -70,7 +82,12 @@ def test_the_requirement_form_validates(client_for, staff, sop, employee_group):
     url = reverse("training:requirements")
     for bad in (
         {"document": sop.pk, "due_days": 30},  # neither role nor job function
-        {"document": sop.pk, "role": employee_group.pk, "job_function": "Welder", "due_days": 30},  # both
+        {
+            "document": sop.pk,
+            "role": employee_group.pk,
+            "job_function": "Welder",
+            "due_days": 30,
+        },  # both
         {"document": sop.pk, "role": employee_group.pk, "due_days": 0},
         {"document": sop.pk, "role": employee_group.pk, "due_days": "many"},
         {"document": 999999, "role": employee_group.pk, "due_days": 30},
@@ -79,7 +96,9 @@ def test_the_requirement_form_validates(client_for, staff, sop, employee_group):
         response = c.post(url, bad)
         assert response.status_code == 200 and "errorlist" in response.content.decode(), bad
     assert not TrainingRequirement.objects.exists()
-    response = c.post(url, {"document": sop.pk, "role": employee_group.pk, "due_days": 14, "reason": "Line staff"})
+    response = c.post(
+        url, {"document": sop.pk, "role": employee_group.pk, "due_days": 14, "reason": "Line staff"}
+    )
     assert response.status_code == 302
     requirement = TrainingRequirement.objects.get()
     assert requirement.due_days == 14
@@ -97,7 +116,12 @@ def test_requirement_pages_for_change_and_retire(client_for, staff, auditor, req
     c.post(url, {"due_days": 10, "version": requirement.version, "reason": "Faster"})
     requirement.refresh_from_db()
     assert requirement.due_days == 10
-    assert client_for(auditor).post(url, {"retire": "1", "version": requirement.version, "reason": "x"}).status_code == 403
+    assert (
+        client_for(auditor)
+        .post(url, {"retire": "1", "version": requirement.version, "reason": "x"})
+        .status_code
+        == 403
+    )
     c.post(url, {"retire": "1", "version": requirement.version, "reason": "Document merged"})
     requirement.refresh_from_db()
     assert not requirement.is_active
@@ -107,7 +131,7 @@ def test_matrix_exports_csv_and_xlsx(client_for, manager, mine, sop):
     c = client_for(manager)
     csv = c.get(reverse("training:matrix") + "?export=csv")
     assert csv["Content-Type"].startswith("text/csv")
-    lines = csv.content.decode().splitlines()
+    lines = b"".join(csv.streaming_content).decode().splitlines()
     assert lines[0].startswith("User,Name,Department")
     assert f"{sop.number} rev 1" in lines[0]
     assert len(lines) == 5  # header + four people
@@ -120,7 +144,12 @@ def test_matrix_exports_csv_and_xlsx(client_for, manager, mine, sop):
 def test_matrix_filters_and_hostile_filter_values(client_for, manager, mine, employee, sop):
     c = client_for(manager)
     assert c.get(reverse("training:matrix"), {"document": sop.pk}).status_code == 200
-    for hostile in ({"role": "abc"}, {"department": "-1"}, {"document": "<script>"}, {"role": "9" * 30}):
+    for hostile in (
+        {"role": "abc"},
+        {"department": "-1"},
+        {"document": "<script>"},
+        {"role": "9" * 30},
+    ):
         assert c.get(reverse("training:matrix"), hostile).status_code == 200
 
 
@@ -139,11 +168,35 @@ def test_session_pages(client_for, staff, employee, mine, sop):
     url = reverse("training:session-create", args=[sop.effective_version_id])
     assert client_for(employee).get(url).status_code == 403
     assert c.get(url).status_code == 200
-    bad = c.post(url, {"held_on": "not a date", "duration_minutes": 60, "attendees": [employee.pk], "password": PASSWORD})
+    bad = c.post(
+        url,
+        {
+            "held_on": "not a date",
+            "duration_minutes": 60,
+            "attendees": [employee.pk],
+            "password": PASSWORD,
+        },
+    )
     assert "errorlist" in bad.content.decode()
-    wrong = c.post(url, {"held_on": "2026-01-05", "duration_minutes": 60, "attendees": [employee.pk], "password": "nope"})
+    wrong = c.post(
+        url,
+        {
+            "held_on": "2026-01-05",
+            "duration_minutes": 60,
+            "attendees": [employee.pk],
+            "password": "nope",
+        },
+    )
     assert "not correct" in wrong.content.decode()
-    response = c.post(url, {"held_on": "2026-01-05", "duration_minutes": 60, "attendees": [employee.pk], "password": PASSWORD})
+    response = c.post(
+        url,
+        {
+            "held_on": "2026-01-05",
+            "duration_minutes": 60,
+            "attendees": [employee.pk],
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     session_url = response["Location"]
     e = client_for(employee)
@@ -156,7 +209,9 @@ def test_session_pages(client_for, staff, employee, mine, sop):
 # ---------------------------------------------------------------- API
 
 
-def test_api_assignment_list_is_scoped_and_transitions_work(api_for, employee, trainees, manager, mine):
+def test_api_assignment_list_is_scoped_and_transitions_work(
+    api_for, employee, trainees, manager, mine
+):
     mine_only = api_for(employee).get("/api/v1/training/assignments/")
     assert mine_only.status_code == 200
     assert [row["id"] for row in mine_only.json()["results"]] == [mine.pk]
@@ -167,13 +222,28 @@ def test_api_assignment_list_is_scoped_and_transitions_work(api_for, employee, t
     offered = api_for(employee).get(f"/api/v1/training/assignments/{mine.pk}/transitions/").json()
     assert "complete" in [a["action"] for a in offered]
     url = f"/api/v1/training/assignments/{mine.pk}/transitions/"
-    assert api_for(employee).post(url, {"action": "complete", "password": "bad"}, format="json").status_code == 403
+    assert (
+        api_for(employee)
+        .post(url, {"action": "complete", "password": "bad"}, format="json")
+        .status_code
+        == 403
+    )
     assert api_for(employee).post(url, {"action": "fly"}, format="json").status_code == 409
     assert api_for(employee).post(url, {"action": ["x"]}, format="json").status_code == 400
-    assert api_for(manager).post(url, {"action": "waive", "password": PASSWORD}, format="json").status_code == 400
+    assert (
+        api_for(manager)
+        .post(url, {"action": "waive", "password": PASSWORD}, format="json")
+        .status_code
+        == 400
+    )
     done = api_for(employee).post(url, {"action": "complete", "password": PASSWORD}, format="json")
     assert done.status_code == 200 and done.json()["status"] == "completed"
-    assert api_for(employee).post(url, {"action": "complete", "password": PASSWORD}, format="json").status_code == 409
+    assert (
+        api_for(employee)
+        .post(url, {"action": "complete", "password": PASSWORD}, format="json")
+        .status_code
+        == 409
+    )
     history = api_for(manager).get(f"/api/v1/training/assignments/{mine.pk}/history/").json()
     assert history[0]["action"] == "complete"
     signatures = api_for(manager).get(f"/api/v1/training/assignments/{mine.pk}/signatures/").json()
@@ -190,7 +260,16 @@ def test_api_assignment_filters(api_for, manager, mine, employee):
 def test_api_requirements_create_update_retire(api_for, staff, employee, auditor, sop):
     c = api_for(staff)
     assert api_for(employee).get("/api/v1/training/requirements/").status_code == 403
-    assert api_for(auditor).post("/api/v1/training/requirements/", {"role": "Employee", "document": sop.pk}, format="json").status_code == 403
+    assert (
+        api_for(auditor)
+        .post(
+            "/api/v1/training/requirements/",
+            {"role": "Employee", "document": sop.pk},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
     for bad in (
         {"document": sop.pk},
         {"role": "Employee", "job_function": "Welder", "document": sop.pk},
@@ -201,17 +280,41 @@ def test_api_requirements_create_update_retire(api_for, staff, employee, auditor
     ):
         assert c.post("/api/v1/training/requirements/", bad, format="json").status_code == 400, bad
     assert not TrainingRequirement.objects.exists()
-    created = c.post("/api/v1/training/requirements/", {"role": "Employee", "document": sop.pk, "due_days": 21}, format="json")
+    created = c.post(
+        "/api/v1/training/requirements/",
+        {"role": "Employee", "document": sop.pk, "due_days": 21},
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["role"] == "Employee" and body["version"] == 1
     rid = body["id"]
-    assert c.patch(f"/api/v1/training/requirements/{rid}/", {"due_days": 5, "reason": "x"}, format="json").status_code == 400
-    assert c.patch(f"/api/v1/training/requirements/{rid}/", {"due_days": 5, "reason": "x", "version": 9}, format="json").status_code == 409
-    ok = c.patch(f"/api/v1/training/requirements/{rid}/", {"due_days": 5, "reason": "Faster", "version": 1}, format="json")
+    assert (
+        c.patch(
+            f"/api/v1/training/requirements/{rid}/", {"due_days": 5, "reason": "x"}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        c.patch(
+            f"/api/v1/training/requirements/{rid}/",
+            {"due_days": 5, "reason": "x", "version": 9},
+            format="json",
+        ).status_code
+        == 409
+    )
+    ok = c.patch(
+        f"/api/v1/training/requirements/{rid}/",
+        {"due_days": 5, "reason": "Faster", "version": 1},
+        format="json",
+    )
     assert ok.status_code == 200 and ok.json()["due_days"] == 5
     assert c.delete(f"/api/v1/training/requirements/{rid}/").status_code == 405
-    retired = c.post(f"/api/v1/training/requirements/{rid}/retire/", {"reason": "Merged", "version": 2}, format="json")
+    retired = c.post(
+        f"/api/v1/training/requirements/{rid}/retire/",
+        {"reason": "Merged", "version": 2},
+        format="json",
+    )
     assert retired.status_code == 200 and retired.json()["is_active"] is False
     assert c.get(f"/api/v1/training/requirements/{rid}/history/").json()[0]["action"] == "retire"
 
@@ -220,7 +323,9 @@ def test_the_overdue_flag_tag_renders_for_overdue_people_only(rf, mine, employee
     from django.template import Context, Template
     from django.utils import timezone
 
-    TrainingAssignment.objects.filter(pk=mine.pk).update(due_date=timezone.localdate() - timezone.timedelta(days=1))
+    TrainingAssignment.objects.filter(pk=mine.pk).update(
+        due_date=timezone.localdate() - timezone.timedelta(days=1)
+    )
     template = Template("{% load training_tags %}[{% training_flag a %}][{% training_flag b %}]")
     request = rf.get("/")
     html = template.render(Context({"a": employee, "b": trainees[0], "request": request}))
@@ -233,22 +338,33 @@ def test_the_gate_progress_tag(manager, requirement, sop):
 
     template = Template("{% load training_tags %}{% training_gate_progress v %}")
     assert template.render(Context({"v": sop.effective_version})).strip() == ""
-    services.release_gate_set(actor=manager, doc_type="sop", required_percent=80, is_active=True, reason="x")
+    services.release_gate_set(
+        actor=manager, doc_type="sop", required_percent=80, is_active=True, reason="x"
+    )
     assert "Training release gate" in template.render(Context({"v": sop.effective_version}))
 
 
-def test_a_trainee_reads_a_release_gated_revision_on_the_training_page(client_for, requirement, sop, staff, manager, employee, trainees):
+def test_a_trainee_reads_a_release_gated_revision_on_the_training_page(
+    client_for, requirement, sop, staff, manager, employee, trainees
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from documents import services as document_services
     from tests.training.conftest import approve_version
 
-    services.release_gate_set(actor=manager, doc_type="sop", required_percent=100, is_active=True, reason="Train first")
+    services.release_gate_set(
+        actor=manager, doc_type="sop", required_percent=100, is_active=True, reason="Train first"
+    )
     draft = document_services.version_create(
-        document=sop, actor=staff, content_text="1. Purpose\nNew gated text.\n", change_summary="Gated change",
+        document=sop,
+        actor=staff,
+        content_text="1. Purpose\nNew gated text.\n",
+        change_summary="Gated change",
         effective_from=timezone.localdate(),
-        upload=SimpleUploadedFile("steps.txt", b"Step list for the new revision", content_type="text/html"),
+        upload=SimpleUploadedFile(
+            "steps.txt", b"Step list for the new revision", content_type="text/html"
+        ),
     )
     rev2 = approve_version(draft, author=staff, approver=manager)
     services.release_gate_prepare()
@@ -263,13 +379,20 @@ def test_a_trainee_reads_a_release_gated_revision_on_the_training_page(client_fo
     assert download["Content-Disposition"].startswith("attachment;")
     assert download["X-Content-Type-Options"] == "nosniff"
     assert "APPROVED" in download["X-QMS-Control-Statement"]
-    assert client_for(trainees[0]).get(reverse("training:assignment-file", args=[mine.pk])).status_code == 404
+    assert (
+        client_for(trainees[0]).get(reverse("training:assignment-file", args=[mine.pk])).status_code
+        == 404
+    )
     old = TrainingAssignment.objects.get(user=employee, document_version=sop.effective_version)
-    document_services.version_transition(sop.effective_version, "obsolete", actor=manager, password=PASSWORD, reason="Withdrawn")
+    document_services.version_transition(
+        sop.effective_version, "obsolete", actor=manager, password=PASSWORD, reason="Withdrawn"
+    )
     assert c.get(reverse("training:assignment-file", args=[old.pk])).status_code == 404
 
 
-def test_my_work_shows_my_training_and_my_teams_overdue_training(client_for, requirement, employee, manager, sop, django_assert_max_num_queries):
+def test_my_work_shows_my_training_and_my_teams_overdue_training(
+    client_for, requirement, employee, manager, sop, django_assert_max_num_queries
+):
     from django.utils import timezone
 
     from training import selectors
@@ -278,7 +401,9 @@ def test_my_work_shows_my_training_and_my_teams_overdue_training(client_for, req
     employee.save()
     assert [s.title for s in selectors.my_work(employee)] == ["My training"]
     assert selectors.my_work(manager) == []
-    TrainingAssignment.objects.filter(user=employee).update(due_date=timezone.localdate() - timezone.timedelta(days=2))
+    TrainingAssignment.objects.filter(user=employee).update(
+        due_date=timezone.localdate() - timezone.timedelta(days=2)
+    )
     sections = selectors.my_work(manager)
     assert [s.title for s in sections] == ["Overdue training in my team"]
     assert sections[0].items[0].user == employee
@@ -288,10 +413,14 @@ def test_my_work_shows_my_training_and_my_teams_overdue_training(client_for, req
     assert "Overdue training in my team" in page and employee.full_name in page
 
 
-def test_csv_export_neutralises_formulas_typed_into_names(client_for, manager, requirement, employee):
-    employee.first_name = "=HYPERLINK(\"http://evil\")"
+def test_csv_export_neutralises_formulas_typed_into_names(
+    client_for, manager, requirement, employee
+):
+    employee.first_name = '=HYPERLINK("http://evil")'
     employee.save()
-    body = client_for(manager).get(reverse("training:matrix") + "?export=csv").content.decode()
+    body = b"".join(
+        client_for(manager).get(reverse("training:matrix") + "?export=csv").streaming_content
+    ).decode()
     assert "'=HYPERLINK" in body
     assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
     xlsx = client_for(manager).get(reverse("training:matrix") + "?export=xlsx")

@@ -9,7 +9,8 @@ request), whatever the number of people on the page.
 """
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from training import selectors, services
 
@@ -19,7 +20,11 @@ register = template.Library()
 def _overdue_ids(context) -> set[int]:
     request = context.get("request")
     holder = request if request is not None else context.render_context
-    cached = getattr(holder, "_training_overdue_ids", None) if request is not None else holder.get("_training_overdue_ids")
+    cached = (
+        getattr(holder, "_training_overdue_ids", None)
+        if request is not None
+        else holder.get("_training_overdue_ids")
+    )
     if cached is None:
         cached = selectors.overdue_user_ids()
         if request is not None:
@@ -59,4 +64,34 @@ def training_overdue_ids(context):
 @register.inclusion_tag("training/_gate_progress.html")
 def training_gate_progress(version):
     """The release-gate progress of a document version (nothing when its type has no gate)."""
-    return {"gate": services.release_gate_status(version) if version is not None else None, "version": version}
+    return {
+        "gate": services.release_gate_status(version) if version is not None else None,
+        "version": version,
+    }
+
+
+@register.filter
+def matrix_cells(row):
+    """The <td> cells of one matrix row as one string: a page of the matrix has thousands of
+    cells, and one template round per cell would cost more than the rest of the page."""
+    parts = []
+    for cell in row.cells:
+        if cell is None:
+            parts.append('<td class="mx-cell none" data-state="none"></td>')
+            continue
+        text = (
+            format_html('<a href="{}">{}</a>', cell.url, cell.text)
+            if cell.url
+            else conditional_escape(cell.text)
+        )
+        parts.append(
+            format_html(
+                '<td class="mx-cell {}" data-state="{}" data-document="{}" title="{}">{}</td>',
+                cell.state,
+                cell.state,
+                cell.document.number,
+                cell.title,
+                text,
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every part is built by format_html above
