@@ -10,7 +10,7 @@ PORT=${PORT:-8000}
 VAR_DIR=${QMS_VAR_DIR:-var}
 export QMS_VAR_DIR=$VAR_DIR
 export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
-mkdir -p "$VAR_DIR/broker/queue" "$VAR_DIR/broker/processed" "$VAR_DIR/media"
+mkdir -p "$VAR_DIR/broker/queue" "$VAR_DIR/broker/processed" "$VAR_DIR/broker/control" "$VAR_DIR/media"
 
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
