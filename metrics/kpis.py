@@ -14,9 +14,27 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, DateTimeField, F, FloatField, Func, Min, Q, Sum, Value
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.aggregates import Aggregate
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+
+from metrics import batch
+from metrics.batch import one_row
 
 # --- definitions ----------------------------------------------------------------------------
 
@@ -232,6 +250,13 @@ class Percentile(Aggregate):
             raise ValueError("fraction must be between 0 and 1")
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # make run's embedded SQLite: the same continuous percentile, as the Python aggregate
+        # qms_percentile_cont registered on every SQLite connection (metrics/apps.py).
+        clone = self.copy()
+        clone.template = "qms_percentile_cont(%(expressions)s, %(fraction)s)"
+        return clone.as_sql(compiler, connection, **extra_context)
+
 
 class HoursBetween(Func):
     """Elapsed hours from the first expression to the second, as a float."""
@@ -242,6 +267,11 @@ class HoursBetween(Func):
 
     def __init__(self, later, earlier, **extra):
         super().__init__(later, earlier, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="((julianday(%(expressions)s)) * 24.0)", arg_joiner=") - julianday(", **extra_context
+        )
 
 
 def _at(value: datetime.datetime) -> Value:
@@ -278,9 +308,27 @@ def _round(value) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
-def complaint_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
-    """One query: volume, recurrence, open, overdue, response and resolution times, SLA."""
-    from complaints.models import Complaint
+def _for_each(periods: list[Period], build) -> dict:
+    """The aggregates of several periods for one query: `build(period)` names them, and each
+    is aliased `<name>__<i>` for the i-th period (COUNT ... FILTER per period)."""
+    return {f"{name}__{i}": expression for i, period in enumerate(periods) for name, expression in build(period).items()}
+
+
+def _split(row: dict, n: int) -> list[dict]:
+    """The inverse of _for_each: one dict of plain names per period."""
+    result = [{} for _ in range(n)]
+    for key, value in row.items():
+        name, _sep, i = key.rpartition("__")
+        result[int(i)][name] = value
+    return result
+
+
+def _span(periods: list[Period]) -> tuple[datetime.datetime, datetime.datetime]:
+    """From the earliest start to the latest end: the rows any period can read lie in it."""
+    return min(p.start_at for p in periods), max(p.end_at for p in periods)
+
+
+def _complaint_expressions(period: Period, now) -> dict:
     from metrics.models import ShippedUnits
 
     start, end = period.start_at, period.end_at
@@ -301,78 +349,153 @@ def complaint_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
     shipped_products = ShippedUnits.objects.filter(month__gte=first, month__lte=last).values("product_id")
     response = HoursBetween(F("acknowledged_at"), F("received_at"))
     resolution = HoursBetween(F("resolved_at"), F("received_at"))
-    return Complaint.objects.filter(filters.complaint_q(), received_at__lt=end).aggregate(
-        volume=Count("id", filter=received),
-        recurring=Count("id", filter=received & Q(is_recurring=True)),
-        volume_shipped=Count("id", filter=received & Q(product_id__in=shipped_products)),
-        open=Count("id", filter=open_at_t),
-        overdue=Count("id", filter=open_at_t & (first_response_late | resolution_late)),
-        fr_count=Count("id", filter=acknowledged),
-        fr_median=Percentile(response, 0.5, filter=acknowledged),
-        fr_p90=Percentile(response, 0.9, filter=acknowledged),
-        res_count=Count("id", filter=resolved),
-        res_median=Percentile(resolution, 0.5, filter=resolved),
-        res_p90=Percentile(resolution, 0.9, filter=resolved),
-        ack_due=Count("id", filter=ack_due),
-        ack_on_time=Count("id", filter=ack_due & Q(acknowledged_at__lte=F("first_response_due"))),
-        res_due=Count("id", filter=res_due),
-        res_on_time=Count("id", filter=res_due & Q(resolved_at__lte=F("resolution_due"))),
+    return {
+        "volume": Count("id", filter=received),
+        "recurring": Count("id", filter=received & Q(is_recurring=True)),
+        "volume_shipped": Count("id", filter=received & Q(product_id__in=shipped_products)),
+        "open": Count("id", filter=open_at_t),
+        "overdue": Count("id", filter=open_at_t & (first_response_late | resolution_late)),
+        "fr_count": Count("id", filter=acknowledged),
+        "fr_median": Percentile(response, 0.5, filter=acknowledged),
+        "fr_p90": Percentile(response, 0.9, filter=acknowledged),
+        "res_count": Count("id", filter=resolved),
+        "res_median": Percentile(resolution, 0.5, filter=resolved),
+        "res_p90": Percentile(resolution, 0.9, filter=resolved),
+        "ack_due": Count("id", filter=ack_due),
+        "ack_on_time": Count("id", filter=ack_due & Q(acknowledged_at__lte=F("first_response_due"))),
+        "res_due": Count("id", filter=res_due),
+        "res_on_time": Count("id", filter=res_due & Q(resolved_at__lte=F("resolution_due"))),
+    }
+
+
+# The far future, for complaints that are still unresolved (a KPI of any period may count them).
+UNRESOLVED = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+
+def complaint_horizon():
+    """For each complaint, the latest moment at which a KPI can still see it: its latest event
+    or deadline (received, acknowledged, resolved, first-response due, resolution due), or the
+    far future while it is unresolved and not rejected (open complaints are a stock that every
+    period counts). A complaint whose horizon is before a period (and before the moment stock
+    KPIs are measured) takes part in none of that period's KPIs, so the KPI query reads only
+    the complaints with `horizon >= start`, not all history.
+
+    With an index on exactly this expression (complaints_kpi_horizon_idx, which the complaints
+    app owns) that is an index range scan of about the period's complaints; without it, a
+    sequential scan that still skips the aggregates for the rows outside the horizon."""
+    received = F("received_at")
+    # Coalesce: SQLite's MAX() (make run) gives NULL when any argument is NULL; PostgreSQL's
+    # GREATEST ignores NULLs. Every event is at or after receipt, so this changes nothing.
+    return Greatest(
+        received,
+        *(Coalesce(name, received) for name in ("acknowledged_at", "resolved_at", "first_response_due", "resolution_due")),
+        Case(
+            When(Q(resolved_at__isnull=True) & ~Q(status="rejected"), then=Value(UNRESOLVED)),
+            default=received,
+            output_field=DateTimeField(),
+        ),
     )
 
 
-def survey_aggregates(period: Period, filters: KpiFilters) -> dict:
+def complaint_aggregates(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
+    """One row for every period: volume, recurrence, open, overdue, response and resolution
+    times, SLA."""
+    from complaints.models import Complaint
+
+    _start, end = _span(periods)
+    # Every FILTER below needs an event at or after the period's start, or the complaint open at
+    # the moment stock KPIs are measured (which can be before the start for a future period).
+    horizon = min(min(p.start_at, p.as_of(now)) for p in periods)
+    return one_row(
+        Complaint.objects.alias(kpi_horizon=complaint_horizon()).filter(
+            filters.complaint_q(), received_at__lt=end, kpi_horizon__gte=horizon
+        ),
+        **_for_each(periods, lambda p: _complaint_expressions(p, now)),
+    )
+
+
+def survey_aggregates(periods: list[Period], filters: KpiFilters) -> QuerySet:
     from complaints.models import Survey
 
-    return Survey.objects.filter(
-        filters.complaint_q("complaint__"), answered_at__gte=period.start_at, answered_at__lt=period.end_at
-    ).aggregate(
-        responses=Count("id"),
-        satisfied=Count("id", filter=Q(csat__gte=4)),
-        csat_sum=Sum("csat"),
-        ces_sum=Sum("ces"),
-        promoters=Count("id", filter=Q(nps__gte=9)),
-        detractors=Count("id", filter=Q(nps__lte=6)),
+    def build(period):
+        answered = Q(answered_at__gte=period.start_at, answered_at__lt=period.end_at)
+        return {
+            "responses": Count("id", filter=answered),
+            "satisfied": Count("id", filter=answered & Q(csat__gte=4)),
+            "csat_sum": Sum("csat", filter=answered),
+            "ces_sum": Sum("ces", filter=answered),
+            "promoters": Count("id", filter=answered & Q(nps__gte=9)),
+            "detractors": Count("id", filter=answered & Q(nps__lte=6)),
+        }
+
+    start, end = _span(periods)
+    return one_row(
+        Survey.objects.filter(filters.complaint_q("complaint__"), answered_at__gte=start, answered_at__lt=end),
+        **_for_each(periods, build),
     )
 
 
-def shipped_units(period: Period, filters: KpiFilters) -> int:
+def shipped_units_by_product(periods: list[Period], filters: KpiFilters) -> QuerySet:
+    """Units shipped per product in each period's months (the complaint rate's denominator is
+    their sum; the dashboard's product table shows them per product)."""
     from metrics.models import ShippedUnits
 
-    first, last = period.months
-    qs = ShippedUnits.objects.filter(month__gte=first, month__lte=last)
+    qs = ShippedUnits.objects.filter(month__gte=min(p.months[0] for p in periods), month__lte=max(p.months[1] for p in periods))
     if filters.product:
         qs = qs.filter(product_id=filters.product)
-    return qs.aggregate(units=Sum("units"))["units"] or 0
+    return (
+        qs.order_by()
+        .values("product_id", "product__code", "product__name")
+        .annotate(**_for_each(periods, lambda p: {"units": Sum("units", filter=Q(month__gte=p.months[0], month__lte=p.months[1]))}))
+    )
 
 
-def capa_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
-    """One query over CAPAs plus one over effectiveness checks."""
-    from capa.models import Capa, EffectivenessCheck
-
+def _capa_expressions(period: Period, now) -> dict:
     start, end = period.start_at, period.end_at
     t = period.as_of(now)
     closed = Q(status="closed", closed_at__gte=start, closed_at__lt=end)
     open_at_t = Q(created_at__lt=t) & (Q(closed_at__isnull=True) | Q(closed_at__gte=t)) & ~Q(status="cancelled")
     age_days = HoursBetween(_at(t), F("created_at")) / 24.0
-    result = Capa.objects.filter(filters.department_q("owner__department_id"), created_at__lt=end).aggregate(
-        closed=Count("id", filter=closed),
-        closed_on_time=Count("id", filter=closed & Q(closed_at__date__lte=F("due_date"))),
-        open=Count("id", filter=open_at_t),
-        mean_age=Avg(age_days, filter=open_at_t),
-        age_0_30=Count("id", filter=open_at_t & Q(created_at__gt=t - datetime.timedelta(days=30))),
-        age_31_60=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=30), created_at__gt=t - datetime.timedelta(days=60))),
-        age_61_90=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=60), created_at__gt=t - datetime.timedelta(days=90))),
-        age_over_90=Count("id", filter=open_at_t & Q(created_at__lte=t - datetime.timedelta(days=90))),
+    days = [t - datetime.timedelta(days=n) for n in (30, 60, 90)]
+    return {
+        "closed": Count("id", filter=closed),
+        "closed_on_time": Count("id", filter=closed & Q(closed_at__date__lte=F("due_date"))),
+        "open": Count("id", filter=open_at_t),
+        "mean_age": Avg(age_days, filter=open_at_t),
+        "age_0_30": Count("id", filter=open_at_t & Q(created_at__gt=days[0])),
+        "age_31_60": Count("id", filter=open_at_t & Q(created_at__lte=days[0], created_at__gt=days[1])),
+        "age_61_90": Count("id", filter=open_at_t & Q(created_at__lte=days[1], created_at__gt=days[2])),
+        "age_over_90": Count("id", filter=open_at_t & Q(created_at__lte=days[2])),
+    }
+
+
+def capa_aggregates(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
+    from capa.models import Capa
+
+    _start, end = _span(periods)
+    return one_row(
+        Capa.objects.filter(filters.department_q("owner__department_id"), created_at__lt=end),
+        **_for_each(periods, lambda p: _capa_expressions(p, now)),
     )
-    result.update(
+
+
+def check_aggregates(periods: list[Period], filters: KpiFilters) -> QuerySet:
+    from capa.models import EffectivenessCheck
+
+    def build(period):
+        verified = Q(verified_at__gte=period.start_at, verified_at__lt=period.end_at)
+        return {
+            "checks": Count("id", filter=verified & Q(result__in=["effective", "not_effective"])),
+            "effective": Count("id", filter=verified & Q(result="effective")),
+        }
+
+    start, end = _span(periods)
+    return one_row(
         EffectivenessCheck.objects.filter(
             filters.department_q("capa__owner__department_id"), verified_at__gte=start, verified_at__lt=end
-        ).aggregate(
-            checks=Count("id", filter=Q(result__in=["effective", "not_effective"])),
-            effective=Count("id", filter=Q(result="effective")),
-        )
+        ),
+        **_for_each(periods, build),
     )
-    return result
 
 
 def training_stock_q(t: datetime.datetime) -> dict[str, Q]:
@@ -382,25 +505,68 @@ def training_stock_q(t: datetime.datetime) -> dict[str, Q]:
     return {"in_force": in_force, "done": done, "overdue": overdue}
 
 
-def training_aggregates(period: Period, filters: KpiFilters, now=None) -> dict:
+def training_by_department(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
+    """Assignments in force, done and overdue per trainee department, for every period (the
+    training KPIs are their sums; the dashboard's chart shows them per department)."""
     from training.models import TrainingAssignment
 
-    q = training_stock_q(period.as_of(now))
-    return TrainingAssignment.objects.filter(filters.department_q("user__department_id")).aggregate(
-        in_force=Count("id", filter=q["in_force"]),
-        done=Count("id", filter=q["done"]),
-        overdue=Count("id", filter=q["overdue"]),
+    def build(period):
+        q = training_stock_q(period.as_of(now))
+        return {name: Count("id", filter=condition) for name, condition in q.items()}
+
+    return (
+        TrainingAssignment.objects.filter(filters.department_q("user__department_id"))
+        .order_by()
+        .values("user__department__name")
+        .annotate(**_for_each(periods, build))
     )
 
 
-def documents_overdue(period: Period, filters: KpiFilters, now=None) -> int:
+def documents_overdue(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
     from documents.models import Document
 
-    day = timezone.localdate(period.as_of(now))
-    return Document.objects.filter(
-        filters.department_q("department_id"), effective_version__isnull=False, next_review_due__lt=day,
-        created_at__lt=period.as_of(now),
-    ).count()
+    def build(period):
+        t = period.as_of(now)
+        return {"overdue": Count("id", filter=Q(next_review_due__lt=timezone.localdate(t), created_at__lt=t))}
+
+    return one_row(
+        Document.objects.filter(filters.department_q("department_id"), effective_version__isnull=False),
+        **_for_each(periods, build),
+    )
+
+
+def kpi_querysets(periods: list[Period], filters: KpiFilters = NO_FILTERS, *, now=None) -> dict[str, QuerySet]:
+    """The queries every KPI of every period is computed from: one per table, each reading its
+    table once for all the periods (FILTER per period). Fetched together (metrics.batch)."""
+    return {
+        "complaints": complaint_aggregates(periods, filters, now),
+        "surveys": survey_aggregates(periods, filters),
+        "units": shipped_units_by_product(periods, filters),
+        "capas": capa_aggregates(periods, filters, now),
+        "checks": check_aggregates(periods, filters),
+        "training": training_by_department(periods, filters, now),
+        "documents": documents_overdue(periods, filters, now),
+    }
+
+
+def _sum_per_period(rows: list[dict], n: int, names: tuple[str, ...]) -> list[dict]:
+    """Totals of grouped counts (a handful of products or departments) for each period."""
+    return [{name: sum(row[f"{name}__{i}"] or 0 for row in rows) for name in names} for i in range(n)]
+
+
+def kpis_from_rows(rows: dict[str, list[dict]], n: int) -> list[dict[str, KpiValue]]:
+    """The KPI values of each of the n periods from the rows of kpi_querysets."""
+    complaints = _split(rows["complaints"][0], n)
+    surveys = _split(rows["surveys"][0], n)
+    units = [values["units"] for values in _sum_per_period(rows["units"], n, ("units",))]
+    capas = _split(rows["capas"][0], n)
+    checks = _split(rows["checks"][0], n)
+    training = _sum_per_period(rows["training"], n, ("in_force", "done", "overdue"))
+    documents = [values["overdue"] for values in _split(rows["documents"][0], n)]
+    return [
+        _kpi_values(c, s, u, {**k, **e}, t, d)
+        for c, s, u, k, e, t, d in zip(complaints, surveys, units, capas, checks, training, documents, strict=True)
+    ]
 
 
 def first_activity_at():
@@ -424,14 +590,21 @@ def first_activity_at():
 
 
 def compute_kpis(period: Period, filters: KpiFilters = NO_FILTERS, *, now=None) -> dict[str, KpiValue]:
-    """Every KPI of the registry for the period: seven aggregate queries whatever the data size."""
-    c = complaint_aggregates(period, filters, now)
-    s = survey_aggregates(period, filters)
-    units = shipped_units(period, filters)
-    k = capa_aggregates(period, filters, now)
-    t = training_aggregates(period, filters, now)
-    docs = documents_overdue(period, filters, now)
+    """Every KPI of the registry for the period (see compute_kpis_for)."""
+    return compute_kpis_for([period], filters, now=now)[0]
 
+
+def compute_kpis_for(periods: list[Period], filters: KpiFilters = NO_FILTERS, *, now=None) -> list[dict[str, KpiValue]]:
+    """Every KPI of the registry for each of the periods (the dashboard's period and the one
+    before it; the alert evaluation's windows): one statement whatever the number of periods
+    and the data size, reading each table once (kpi_querysets)."""
+    periods = list(periods)
+    if not periods:
+        return []
+    return kpis_from_rows(batch.fetch(kpi_querysets(periods, filters, now=now)), len(periods))
+
+
+def _kpi_values(c: dict, s: dict, units: int, k: dict, t: dict, docs: int) -> dict[str, KpiValue]:
     def v(code, value, numerator=None, denominator=None, **extra):
         return KpiValue(code, _round(value), _round(numerator), _round(denominator), extra)
 

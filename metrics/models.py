@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from metrics.kpis import KPI_CHOICES
 from metrics.workflow import AlertStatus, ReviewItemStatus, ReviewStatus
-from qms.history import regulated_history
+from qms.history import ChainedM2MHistoryBase, regulated_history
 from qms.versioning import VersionedModel
 
 
@@ -44,7 +44,8 @@ class KpiTarget(VersionedModel):
     is_active = models.BooleanField(default=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = regulated_history(m2m_fields=["owners"])
+    # The owners over time are hash-chained like the history rows (21 CFR 11.10(e)).
+    history = regulated_history(m2m_fields=["owners"], m2m_bases=[ChainedM2MHistoryBase])
 
     class Meta:
         ordering = ["kpi"]

@@ -1,8 +1,9 @@
 """Reads of metrics shared by the dashboard, the API, the management review and "My work".
 
 The dashboard costs a fixed number of queries whatever the table sizes (ARCHITECTURE.md rule
-6): the live KPIs are a few aggregate queries (metrics.kpis), trend charts read the daily
-snapshots in one grouped query, and each live chart is one grouped query.
+6): the live KPIs of the period and of the one before it (one aggregate per table, FILTER per
+period, metrics.kpis), the trend buckets from the daily snapshots and the live charts are read
+in one statement (metrics.batch), then the targets and the open alerts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.db.models.functions import Trunc
 from django.urls import reverse
 from django.utils import timezone
 
+from metrics import batch, kpis
+from metrics.batch import as_date
 from metrics.kpis import (
     KPI_BY_CODE,
     KPIS,
@@ -28,10 +31,10 @@ from metrics.kpis import (
     KpiValue,
     Period,
     compute_kpis,
+    compute_kpis_for,
     format_value,
     is_breached,
     ratio,
-    training_stock_q,
 )
 from metrics.models import (
     KpiAlert,
@@ -39,7 +42,6 @@ from metrics.models import (
     KpiTarget,
     ManagementReview,
     ReviewItem,
-    ShippedUnits,
 )
 from metrics.workflow import AlertStatus, ReviewItemStatus
 from qms import roles as qms_roles
@@ -112,14 +114,16 @@ def targets_by_kpi() -> dict[str, KpiTarget]:
     return {t.kpi: t for t in KpiTarget.objects.filter(is_active=True)}
 
 
-def kpi_tiles(period: Period, filters: KpiFilters, *, now=None) -> tuple[list[tuple[str, list[Tile]]], dict[str, KpiValue]]:
-    current = compute_kpis(period, filters, now=now)
-    previous = compute_kpis(period.previous(), filters, now=now)
-    targets = targets_by_kpi()
-    groups = [
+def tile_groups(current: dict[str, KpiValue], previous: dict[str, KpiValue], targets: dict[str, KpiTarget]) -> list:
+    return [
         (title, [Tile(KPI_BY_CODE[c], current[c], previous[c], targets.get(c)) for c in codes]) for title, codes in TILE_GROUPS
     ]
-    return groups, current
+
+
+def kpi_tiles(period: Period, filters: KpiFilters, *, now=None) -> tuple[list[tuple[str, list[Tile]]], dict[str, KpiValue]]:
+    # Both periods in the same statement (FILTER per period), not one set of queries each.
+    current, previous = compute_kpis_for([period, period.previous()], filters, now=now)
+    return tile_groups(current, previous, targets_by_kpi()), current
 
 
 # --- trends from snapshots ------------------------------------------------------------------
@@ -135,13 +139,10 @@ def trend_bucket(period: Period) -> str:
     return "day"
 
 
-def kpi_trends(period: Period, codes=TREND_KPIS) -> tuple[list[datetime.date], dict[str, list[float | None]]]:
-    """Each KPI per bucket (day, week or month) over the period, from the daily snapshots in one
-    query. Ratios roll up exactly (sums of numerators over sums of denominators)."""
-    kind = trend_bucket(period)
-    rows = (
+def _trend_rows(period: Period, codes=TREND_KPIS):
+    return (
         KpiSnapshot.objects.filter(date__gte=period.start, date__lte=period.end, kpi__in=codes)
-        .annotate(bucket=Trunc("date", kind))
+        .annotate(bucket=Trunc("date", trend_bucket(period)))
         .values("kpi", "bucket")
         .annotate(
             num=Sum("numerator"), den=Sum("denominator"), total=Sum("value"),
@@ -149,10 +150,18 @@ def kpi_trends(period: Period, codes=TREND_KPIS) -> tuple[list[datetime.date], d
         )
         .order_by("bucket", "kpi")
     )
+
+
+def kpi_trends(period: Period, codes=TREND_KPIS, *, rows=None) -> tuple[list[datetime.date], dict[str, list[float | None]]]:
+    """Each KPI per bucket (day, week or month) over the period, from the daily snapshots in one
+    query (or from `rows` fetched with the dashboard's other reads). Ratios roll up exactly (sums
+    of numerators over sums of denominators)."""
+    if rows is None:
+        rows = list(_trend_rows(period, codes))
     buckets: list[datetime.date] = []
     cells: dict[tuple[str, datetime.date], float | None] = {}
-    for row in rows:
-        bucket = row["bucket"]
+    for row in sorted(rows, key=lambda r: (as_date(r["bucket"]), r["kpi"])):
+        bucket = as_date(row["bucket"])
         if bucket not in buckets:
             buckets.append(bucket)
         kpi = KPI_BY_CODE[row["kpi"]]
@@ -182,74 +191,92 @@ def bucket_label(bucket: datetime.date, kind: str) -> str:
 # --- live charts ----------------------------------------------------------------------------
 
 
-def category_pareto(period: Period, filters: KpiFilters) -> list[dict]:
+def _received_in(period: Period, filters: KpiFilters):
     from complaints.models import Complaint
 
-    rows = list(
-        Complaint.objects.filter(filters.complaint_q(), received_at__gte=period.start_at, received_at__lt=period.end_at)
-        .values("category__name")
+    return Complaint.objects.filter(filters.complaint_q(), received_at__gte=period.start_at, received_at__lt=period.end_at)
+
+
+def _complaints_by_category_and_product(period: Period, filters: KpiFilters):
+    """Complaints received in the period per (category, product): the Pareto chart and the
+    product table in one grouped query."""
+    return (
+        _received_in(period, filters)
+        .order_by()
+        .values("category__name", "product_id", "product__code", "product__name")
         .annotate(count=Count("id"))
-        .order_by("-count", "category__name")
     )
-    total = sum(r["count"] for r in rows)
+
+
+def _pareto(rows: list[dict]) -> list[dict]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        name = row["category__name"] or "Uncategorised"
+        counts[name] = counts.get(name, 0) + row["count"]
+    total = sum(counts.values())
     running = 0
     result = []
-    for row in rows:
-        running += row["count"]
+    for name, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        running += count
         result.append({
-            "category": row["category__name"] or "Uncategorised",
-            "count": row["count"],
+            "category": name, "count": count,
             "cumulative_percent": round(100.0 * running / total, 1) if total else None,
         })
     return result
 
 
-def training_by_department(period: Period, filters: KpiFilters, *, now=None) -> list[dict]:
-    from training.models import TrainingAssignment
+def category_pareto(period: Period, filters: KpiFilters) -> list[dict]:
+    rows = _received_in(period, filters).order_by().values("category__name").annotate(count=Count("id"))
+    return _pareto(list(rows))
 
-    q = training_stock_q(period.as_of(now))
-    rows = (
-        TrainingAssignment.objects.filter(filters.department_q("user__department_id"))
-        .values("user__department__name")
-        .annotate(in_force=Count("id", filter=q["in_force"]), done=Count("id", filter=q["done"]), overdue=Count("id", filter=q["overdue"]))
-        .filter(in_force__gt=0)
-        .order_by("user__department__name")
-    )
-    return [
+
+def _departments(rows: list[dict], i: int = 0) -> list[dict]:
+    """Per department from training_by_department rows, for the i-th period."""
+    result = [
         {
             "department": row["user__department__name"] or "No department",
-            "in_force": row["in_force"], "done": row["done"], "overdue": row["overdue"],
-            "rate": _one(ratio(row["done"], row["in_force"])),
+            "in_force": row[f"in_force__{i}"], "done": row[f"done__{i}"], "overdue": row[f"overdue__{i}"],
+            "rate": _one(ratio(row[f"done__{i}"], row[f"in_force__{i}"])),
         }
         for row in rows
+        if row[f"in_force__{i}"]
     ]
+    return sorted(result, key=lambda r: (r["department"] == "No department", r["department"]))
 
 
-def product_rates(period: Period, filters: KpiFilters) -> list[dict]:
-    """Complaints and units shipped per product over the period (two grouped queries)."""
-    from complaints.models import Complaint
+def training_by_department(period: Period, filters: KpiFilters, *, now=None) -> list[dict]:
+    return _departments(list(kpis.training_by_department([period], filters, now)))
 
-    first, last = period.months
-    units_qs = ShippedUnits.objects.filter(month__gte=first, month__lte=last)
-    if filters.product:
-        units_qs = units_qs.filter(product_id=filters.product)
-    units = {r["product_id"]: r for r in units_qs.values("product_id", "product__code", "product__name").annotate(units=Sum("units"))}
-    complaints = {
-        r["product_id"]: r
-        for r in Complaint.objects.filter(
-            filters.complaint_q(), product__isnull=False, received_at__gte=period.start_at, received_at__lt=period.end_at
-        ).values("product_id", "product__code", "product__name").annotate(count=Count("id"))
-    }
+
+def _product_rows(units_rows: list[dict], complaint_rows: list[dict], i: int = 0) -> list[dict]:
+    """Complaints and units shipped per product (units of the i-th period of the units rows)."""
+    units = {r["product_id"]: r for r in units_rows if r[f"units__{i}"] is not None}
+    complaints: dict[int, dict] = {}
+    for r in complaint_rows:
+        if r["product_id"] is None:
+            continue
+        entry = complaints.setdefault(r["product_id"], {**r, "count": 0})
+        entry["count"] += r["count"]
     rows = []
     for product_id in set(units) | set(complaints):
         source = complaints.get(product_id) or units[product_id]
         count = complaints.get(product_id, {}).get("count", 0)
-        shipped = units.get(product_id, {}).get("units")
+        shipped = units[product_id][f"units__{i}"] if product_id in units else None
         rows.append({
             "code": source["product__code"], "name": source["product__name"], "complaints": count, "units": shipped,
             "rate": ratio(count, shipped, 1000.0) if shipped else None,
         })
     return sorted(rows, key=lambda r: (-(r["rate"] or -1), -r["complaints"], r["code"]))
+
+
+def product_rates(period: Period, filters: KpiFilters) -> list[dict]:
+    """Complaints and units shipped per product over the period (two grouped queries)."""
+    units = list(kpis.shipped_units_by_product([period], filters))
+    complaints = list(
+        _received_in(period, filters).filter(product__isnull=False).order_by()
+        .values("category__name", "product_id", "product__code", "product__name").annotate(count=Count("id"))
+    )
+    return _product_rows(units, complaints)
 
 
 @dataclass
@@ -268,14 +295,24 @@ def chart(kind: str, title: str, labels: list, datasets: list[dict], unit: str =
 
 
 def dashboard(period: Period, filters: KpiFilters, *, now=None) -> Dashboard:
-    groups, values = kpi_tiles(period, filters, now=now)
+    """Everything the dashboard shows, live: the KPIs of the period and of the one before it, the
+    trend buckets and the live charts are read in one statement (metrics.batch), then the
+    targets and the open alerts (two small queries)."""
+    periods = [period, period.previous()]
+    rows = batch.fetch({
+        **kpis.kpi_querysets(periods, filters, now=now),
+        "trends": _trend_rows(period),
+        "received": _complaints_by_category_and_product(period, filters),
+    })
+    values, previous = kpis.kpis_from_rows(rows, len(periods))
+    groups = tile_groups(values, previous, targets_by_kpi())
     kind = trend_bucket(period)
-    buckets, trends = kpi_trends(period)
+    buckets, trends = kpi_trends(period, rows=rows["trends"])
     labels = [bucket_label(b, kind) for b in buckets]
-    pareto = category_pareto(period, filters)
-    training = training_by_department(period, filters, now=now)
+    pareto = _pareto(rows["received"])
+    training = _departments(rows["training"])
     ageing = values["open_capas"].extra["ageing"]
-    products = product_rates(period, filters)
+    products = _product_rows(rows["units"], rows["received"])
     charts = {
         "chart-volume": chart("bar", "Complaints received", labels, [
             {"label": "Complaints received", "data": trends["complaint_volume"], "type": "bar"},

@@ -12,6 +12,7 @@ from metrics.kpis import (
     KpiFilters,
     Period,
     compute_kpis,
+    compute_kpis_for,
     format_value,
     is_breached,
 )
@@ -208,3 +209,40 @@ def test_the_readme_defines_every_kpi():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for kpi in KPIS:
         assert f"| `{kpi.code}`" in readme and kpi.help in readme, f"README.md lacks the definition of {kpi.code}"
+
+
+def test_several_periods_in_one_statement_give_the_same_values_as_one_at_a_time(complaints, django_assert_num_queries):
+    """The dashboard computes its period and the one before it together (FILTER per period)."""
+    period, _c = complaints
+    periods = [period, period.previous(), Period(period.start - 30 * D, period.end + 30 * D), Period.last_days(7)]
+    alone = [compute_kpis(p) for p in periods]
+    with django_assert_num_queries(1):
+        together = compute_kpis_for(periods)
+    for one, other in zip(alone, together, strict=True):
+        assert {code: v.value for code, v in one.items()} == {code: v.value for code, v in other.items()}
+
+
+def test_the_horizon_never_drops_a_complaint_a_kpi_counts(complaints, build):
+    """The KPI query reads only complaints whose latest event or deadline is in or after the
+    period (or that are unresolved); every other complaint counts for no KPI of the period."""
+    from complaints.models import Complaint
+    from metrics.batch import one_row
+    from metrics.kpis import _complaint_expressions, _for_each, complaint_aggregates
+
+    period, _c = complaints
+    old = at(period.start - 400 * D, 9)
+    # Received long before the period: resolved in it; still open; acknowledged in it; due in it;
+    # rejected long ago (counts nowhere); closed long ago (counts nowhere).
+    build.complaint(received_at=old, acknowledged_at=old + H, resolved_at=at(period.start + 2 * D), status="resolved")
+    build.complaint(received_at=old, status="investigating", acknowledged_at=old + H, first_response_due=old + 4 * H)
+    build.complaint(received_at=old, acknowledged_at=at(period.start + D), status="investigating")
+    build.complaint(received_at=old, status="awaiting_customer", acknowledged_at=old + H, resolution_due=at(period.start + 3 * D),
+                    sla_paused_at=old + 2 * H)
+    build.complaint(received_at=old, status="rejected")
+    build.complaint(received_at=old, acknowledged_at=old + H, resolved_at=old + 9 * H, status="closed")
+    periods = [period, period.previous(), Period(period.start - 500 * D, period.end), Period.last_days(3)]
+    everything = one_row(Complaint.objects.all(), **_for_each(periods, lambda p: _complaint_expressions(p, None)))
+    assert list(complaint_aggregates(periods, KpiFilters())) == list(everything)
+    v = compute_kpis(period)
+    assert v["resolution_hours_median"].denominator == 4  # c1, c2, c5 and the old one resolved in the period
+    assert v["open_complaints"].value == 5  # c3, c4 and the three old ones still open
