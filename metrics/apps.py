@@ -25,9 +25,25 @@ class PercentileCont:
         return values[lower] + (values[upper] - values[lower]) * (position - lower)
 
 
+class Latest:
+    """SQLite aggregate: the value of the row with the greatest key (ISO dates compare as text)."""
+
+    def __init__(self):
+        self.key = None
+        self.value = None
+
+    def step(self, value, key):
+        if key is not None and (self.key is None or key >= self.key):
+            self.key, self.value = key, value
+
+    def finalize(self):
+        return self.value
+
+
 def register_sqlite_functions(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("qms_percentile_cont", 2, PercentileCont)
+        connection.connection.create_aggregate("qms_latest", 2, Latest)
 
 
 class MetricsConfig(AppConfig):

@@ -12,7 +12,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, F, Q, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
 from django.db.models.functions import Trunc
 from django.urls import reverse
 from django.utils import timezone
@@ -139,14 +140,27 @@ def trend_bucket(period: Period) -> str:
     return "day"
 
 
+class LatestValue(Aggregate):
+    """SQLite (make run): the value of the group's row with the latest date, as the Python
+    aggregate qms_latest registered in metrics/apps.py; PostgreSQL uses ArrayAgg below."""
+
+    function = "qms_latest"
+    name = "LatestValue"
+    output_field = FloatField()
+
+
 def _trend_rows(period: Period, codes=TREND_KPIS):
+    if connection.vendor == "postgresql":
+        latest = ArrayAgg("value", order_by="-date")
+    else:
+        latest = LatestValue("value", "date")
     return (
         KpiSnapshot.objects.filter(date__gte=period.start, date__lte=period.end, kpi__in=codes)
         .annotate(bucket=Trunc("date", trend_bucket(period)))
         .values("kpi", "bucket")
         .annotate(
             num=Sum("numerator"), den=Sum("denominator"), total=Sum("value"),
-            weighted=Sum(F("value") * F("denominator")), values=ArrayAgg("value", order_by="-date"),
+            weighted=Sum(F("value") * F("denominator")), values=latest,
         )
         .order_by("bucket", "kpi")
     )
@@ -171,7 +185,8 @@ def kpi_trends(period: Period, codes=TREND_KPIS, *, rows=None) -> tuple[list[dat
         elif kpi.rollup == SUM:
             value = row["total"]
         elif kpi.rollup == LAST:
-            value = row["values"][0] if row["values"] else None
+            values = row["values"]
+            value = (values[0] if values else None) if isinstance(values, list) else values
         else:
             value = ratio(row["weighted"], row["den"], 1.0)
         if value is not None:

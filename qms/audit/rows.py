@@ -34,6 +34,8 @@ def bulk_rows(requests: list[RowRequest]) -> dict[object, list[tuple[models.Mode
     """{tag: [(instance, extra), ...]} for every request, in one query."""
     if not requests:
         return {}
+    if connection.vendor != "postgresql":
+        return _rows_one_query_each(requests)
     parts, params = [], []
     for index, request in enumerate(requests):
         model = request.queryset.model
@@ -59,6 +61,19 @@ def bulk_rows(requests: list[RowRequest]) -> dict[object, list[tuple[models.Mode
     for index, extra, text in fetched:
         request = requests[index]
         result[request.tag].append((instance_from_json(request.queryset.model, text), extra))
+    return result
+
+
+def _rows_one_query_each(requests: list[RowRequest]) -> dict:
+    """The same answer without row_to_json (SQLite, `make run`'s embedded default): a query
+    per request."""
+    result: dict[object, list] = defaultdict(list)
+    for request in requests:
+        queryset = request.queryset
+        if request.extra is not None:
+            queryset = queryset.annotate(_rows_extra=request.extra)
+        for instance in queryset:
+            result[request.tag].append((instance, getattr(instance, "_rows_extra", None)))
     return result
 
 
