@@ -136,6 +136,23 @@ class RelatedResolver:
         self.wanted: dict[type[models.Model], set] = defaultdict(set)
         self.found: dict[type[models.Model], dict] = {}
         self.missing: set = set()
+        self.known: list = []
+
+    def add_known(self, *objects) -> None:
+        """Objects the caller has loaded already (the record, its select_related rows): used
+        as they are instead of fetched again. resolve() fills their foreign-key caches and
+        fetches what their str() still needs, like for the objects it fetches itself."""
+        for obj in objects:
+            if obj is None or obj.pk is None:
+                continue
+            found = self.found.setdefault(type(obj), {})
+            if obj.pk in found:
+                continue
+            found[obj.pk] = obj
+            self.known.append(obj)
+            for f in obj._meta.concrete_fields:
+                if f.is_relation and f.related_model is not None and f.is_cached(obj):
+                    self.add_known(f.get_cached_value(obj))
 
     def want(self, model, pk) -> None:
         if pk is not None and pk != "":
@@ -147,7 +164,11 @@ class RelatedResolver:
         fetched yet) have their foreign keys fetched in the next round; the others do not."""
         from qms.audit.rows import RowRequest, bulk_rows
 
-        fetched, pending = [], []
+        fetched = list(self.known)
+        for obj in fetched:
+            self.fill_caches(obj)
+        pending = [obj for obj in fetched if _str_needs_a_query(obj)]
+        self._want_foreign_keys(pending)
         for _round in range(self.DEPTH):
             requests = []
             for model, pks in self.wanted.items():
@@ -171,10 +192,13 @@ class RelatedResolver:
             for obj in fetched:
                 self.fill_caches(obj)
             pending = [obj for obj in (*pending, *new) if _str_needs_a_query(obj)]
-            for obj in pending:
-                for f in obj._meta.concrete_fields:
-                    if f.is_relation and f.related_model is not None:
-                        self.want(f.related_model, getattr(obj, f.attname))
+            self._want_foreign_keys(pending)
+
+    def _want_foreign_keys(self, objects) -> None:
+        for obj in objects:
+            for f in obj._meta.concrete_fields:
+                if f.is_relation and f.related_model is not None:
+                    self.want(f.related_model, getattr(obj, f.attname))
 
     def fill_caches(self, obj) -> None:
         """Set obj's foreign-key caches to the fetched objects (no query when they are read)."""
@@ -198,19 +222,59 @@ class _QueryAttempted(Exception):
     pass
 
 
+class _NotLoaded(Exception):
+    pass
+
+
+class _NotLoadedObject:
+    """Stands in for a related object that is not fetched yet while str() is tried: any use
+    of it raises _NotLoaded."""
+
+    def __getattribute__(self, name):
+        raise _NotLoaded
+
+    def __str__(self):
+        raise _NotLoaded
+
+    __repr__ = __str__
+
+    def __format__(self, spec):
+        raise _NotLoaded
+
+
+_NOT_LOADED = _NotLoadedObject()
+
+
 def _refuse_queries(execute, sql, params, many, context):
     raise _QueryAttempted
 
 
 def _str_needs_a_query(obj) -> bool:
-    """Whether str(obj) reads a related object that is not loaded (tried with queries refused)."""
-    with connection.execute_wrapper(_refuse_queries):
-        try:
+    """Whether str(obj) reads a related object that is not loaded. Tried with a stand-in in
+    each foreign key not loaded yet, so the test opens no cursor (a refused query would still
+    be logged as one); queries are refused as well, for a str() that reads anything else."""
+    unloaded = [
+        f
+        for f in obj._meta.concrete_fields
+        if f.is_relation
+        and f.related_model is not None
+        and getattr(obj, f.attname) is not None
+        and not f.is_cached(obj)
+    ]
+    if not unloaded:
+        return False
+    for f in unloaded:
+        f.set_cached_value(obj, _NOT_LOADED)
+    try:
+        with connection.execute_wrapper(_refuse_queries):
             str(obj)
-        except _QueryAttempted:
-            return True
-        except Exception:  # noqa: BLE001 - a __str__ that fails for other reasons: nothing to fetch
-            return False
+    except (_NotLoaded, _QueryAttempted):
+        return True
+    except Exception:  # noqa: BLE001 - a __str__ that fails for other reasons: nothing to fetch
+        return False
+    finally:
+        for f in unloaded:
+            f.delete_cached_value(obj)
     return False
 
 

@@ -367,13 +367,21 @@ def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
 # ---------------------------------------------------------------- dossier
 
 
-def record_fields_section(record) -> DossierSection:
+def record_resolver(record) -> RelatedResolver:
+    """The objects the record's foreign keys name, fetched together (one query, two when
+    their names need their own foreign keys), with the record's caches filled from them."""
     resolver = RelatedResolver()
-    concrete = [f for f in record._meta.concrete_fields if f.name not in {"password"}]
-    for f in concrete:
+    resolver.add_known(record)
+    for f in record._meta.concrete_fields:
         if f.is_relation:
             resolver.want(f.related_model, getattr(record, f.attname))
     resolver.resolve()
+    return resolver
+
+
+def record_fields_section(record, resolver: RelatedResolver | None = None) -> DossierSection:
+    resolver = resolver or record_resolver(record)
+    concrete = [f for f in record._meta.concrete_fields if f.name not in {"password"}]
     rows = [
         [capfirst(f.verbose_name), display_value(f, getattr(record, f.attname), resolver)]
         for f in concrete
@@ -381,15 +389,19 @@ def record_fields_section(record) -> DossierSection:
     return DossierSection("Record", ["Field", "Value"], rows)
 
 
-def linked_records_section(record) -> DossierSection:
-    """What the record names: its foreign keys and many-to-many fields."""
+def linked_records_section(record, resolver: RelatedResolver | None = None) -> DossierSection:
+    """What the record names: its foreign keys and many-to-many fields (the foreign keys from
+    the resolver's objects, not one query each)."""
+    resolver = resolver or record_resolver(record)
     rows = []
     for f in record._meta.get_fields():
         if f.many_to_many and not f.auto_created:
             for obj in getattr(record, f.name).all():
                 rows.append([capfirst(f.verbose_name), capfirst(obj._meta.verbose_name), str(obj)])
         elif f.concrete and f.is_relation and getattr(record, f.attname) is not None:
-            obj = getattr(record, f.name)
+            obj = resolver.get(f.related_model, getattr(record, f.attname))
+            if obj is None:
+                obj = getattr(record, f.name)
             rows.append([capfirst(f.verbose_name), capfirst(obj._meta.verbose_name), str(obj)])
     return DossierSection("Linked records", ["Link", "Record type", "Record"], rows)
 
@@ -415,9 +427,10 @@ def attachments_section(record) -> DossierSection:
 
 
 def dossier_sections(record) -> list[DossierSection]:
+    resolver = record_resolver(record)
     sections = [
-        record_fields_section(record),
-        linked_records_section(record),
+        record_fields_section(record, resolver),
+        linked_records_section(record, resolver),
         attachments_section(record),
     ]
     extra = getattr(record, "dossier_sections", None)

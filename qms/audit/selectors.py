@@ -619,17 +619,28 @@ def audit_trail(flt: TrailFilter) -> AuditTrail:
     return AuditTrail(flt)
 
 
-def record_history(record, *, limit: int = 200) -> list[TrailEntry]:
-    """One record's history entries, newest first, with readable diffs (fixed queries)."""
+def record_history(record, *, limit: int = 200, known=()) -> list[TrailEntry]:
+    """One record's history entries, newest first, with readable diffs: one query for the
+    newest `limit` rows (with the rows they are diffed against and their many-to-many sets),
+    and one or two for the objects their changes name. The record, the objects it holds in
+    its select_related caches and `known` (other rows the page has loaded) are used as they
+    are, not fetched again."""
     historical = registry.historical_model_for(record._meta.label_lower)
     if historical is None:
         return []
-    ids = list(
+    source = HistorySource(historical)
+    newest = (
         historical._base_manager.filter(id=record.pk)
         .order_by("-history_id")
-        .values_list("history_id", flat=True)[:limit]
+        .values("history_id")[:limit]
     )
-    entries = HistorySource(historical).load(ids)
+    fetched = bulk_rows(source.row_requests(0, newest))
+    ids = sorted((row.history_id for row, _ in fetched.get((0, "page"), [])), reverse=True)
+    resolver = RelatedResolver()
+    resolver.add_known(record, *known)
+    prepared = source.prepare(fetched, 0, ids, resolver)
+    resolver.resolve()
+    entries = source.build(prepared, resolver)
     return [entries[hid] for hid in ids if hid in entries]
 
 
