@@ -5,6 +5,7 @@ import difflib
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -131,13 +132,17 @@ class DocumentDetailView(RoleRequiredMixin, DocumentMixin, TemplateView):
             )
             for item in transitions:
                 item.version_obj = by_id.get(item.object_id)
+            # The signatures of every revision and of the document itself (periodic reviews), in one query.
             signatures = list(
-                Signature.objects.filter(content_type=version_type, object_id__in=ids).select_related("signer").order_by("-signed_at")
-            ) + list(Signature.objects.filter(content_type=ContentType.objects.get_for_model(document), object_id=document.pk).select_related("signer"))
+                Signature.objects.filter(
+                    Q(content_type=version_type, object_id__in=ids)
+                    | Q(content_type=ContentType.objects.get_for_model(document), object_id=document.pk)
+                ).select_related("signer").order_by("-signed_at", "-id")
+            )
             context.update(
                 transitions=transitions,
-                signatures=sorted(signatures, key=lambda s: s.signed_at, reverse=True),
-                history_entries=record_history(document, limit=30),
+                signatures=signatures,
+                history_entries=record_history(document, limit=30, known=versions),
                 periodic_reviews=list(document.periodic_reviews.select_related("reviewed_by", "version")[:20]),
                 may_write=qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user),
                 may_review=(user.pk == document.owner_id or qms_roles.has_role(user, qms_roles.MANAGER)) and not qms_roles.is_read_only(user),
@@ -183,6 +188,19 @@ class VersionDetailView(RoleRequiredMixin, VersionMixin, TemplateView):
     template_name = "documents/version_detail.html"
     read_roles = qms_roles.EVERYONE
 
+    def get_version(self):
+        """The version out of the document's versions the user may see, read once: the page
+        also lists the others (no second query for them)."""
+        if not hasattr(self, "_version"):
+            document = self.get_document()
+            self._versions = list(selectors.versions_for_user(self.request.user, document))
+            for version in self._versions:
+                version.document = document
+            self._version = next((v for v in self._versions if v.pk == self.kwargs["version_pk"]), None)
+            if self._version is None:
+                raise Http404("No such version, or it is not available to you.")
+        return self._version
+
     def get_context_data(self, **kwargs):
         user = self.request.user
         version = self.get_version()
@@ -194,10 +212,10 @@ class VersionDetailView(RoleRequiredMixin, VersionMixin, TemplateView):
                 actions=[a for a in actions if a.name != "submit"],
                 may_submit=any(a.name == "submit" for a in actions),
                 submit_form=SubmitForm(version=version),
-                history_entries=record_history(version, limit=50),
+                history_entries=record_history(version, limit=50, known=self._versions),
                 signatures=list(Signature.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("signer")),
                 transitions=labelled(Transition.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("actor", "signature").order_by("-at", "-id")),
-                other_versions=[v for v in selectors.versions_for_user(user, version.document) if v.pk != version.pk and v.has_text],
+                other_versions=[v for v in self._versions if v.pk != version.pk and v.has_text],
                 sees_all=True,
             )
         return context
