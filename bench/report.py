@@ -85,7 +85,8 @@ def build(scale, raw, peer_dir):
     targets = []
     for ours, theirs, label in (("complaint_api_list", "ticket_list_json", "complaint list (API JSON) vs ticket list (JSON)"),
                                 ("complaint_list", "ticket_list_json", "complaint list (HTML, rows included) vs ticket list (JSON)"),
-                                ("dashboard", "dashboard", "dashboard vs dashboard")):
+                                ("dashboard", "dashboard", "dashboard vs dashboard"),
+                                ("dashboard_recompute", "dashboard", "dashboard recomputed on every view (?refresh=1) vs dashboard")):
         o, p = eps.get(ours), peer.get(theirs)
         if not (o and p):
             targets.append((f"{label}: 10x faster p50, 10x throughput", None, "not measured"))

@@ -3,9 +3,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views import View
 
 from metrics import exports, selectors, services
@@ -58,11 +61,23 @@ class DashboardView(RoleRequiredMixin, View):
             fallback = DashboardFilterForm({})
             fallback.is_valid()
             cleaned = fallback.cleaned_data
-        board = selectors.dashboard(cleaned["period"], cleaned["filters"])
+        period, filters = cleaned["period"], cleaned["filters"]
+        # The figures part of the page is computed live (one statement, metrics.batch) and kept
+        # METRICS_DASHBOARD_CACHE_SECONDS as rendered HTML per period, filters and role; it is
+        # only computed when the fragment is missing, hence the lazy board.
+        cache_seconds = settings.METRICS_DASHBOARD_CACHE_SECONDS
+        can_manage = qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user)
+        vary = f"{period.start.isoformat()}|{period.end.isoformat()}|{filters!r}|{can_manage}"
+        if request.GET.get("refresh") == "1" or cache_seconds <= 0:
+            cache.delete(make_template_fragment_key("metrics-dashboard", [vary]))
+        query = request.GET.copy()
+        query.pop("refresh", None)
+        query["refresh"] = "1"
         return render(request, "metrics/dashboard.html", {
-            "form": form, "board": board, "charts": board.charts, "kpis": KPIS,
-            "can_manage": qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user),
-            "api_query": urlencode({"from": board.period.start.isoformat(), "to": board.period.end.isoformat()}),
+            "form": form, "board": SimpleLazyObject(lambda: selectors.dashboard(period, filters)), "period": period,
+            "kpis": KPIS, "can_manage": can_manage, "cache_seconds": max(cache_seconds, 0), "cache_vary": vary,
+            "refresh_query": query.urlencode(),
+            "api_query": urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
         })
 
 

@@ -338,3 +338,6 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # complaints: a new complaint is recurring when one with the same product and category was
 # received within this many days.
 COMPLAINT_RECURRENCE_WINDOW_DAYS = env_int("COMPLAINT_RECURRENCE_WINDOW_DAYS", 90)
+# The dashboard's figures are computed live and then kept this many seconds (0: never kept);
+# the page says when they were computed and offers to recompute them.
+METRICS_DASHBOARD_CACHE_SECONDS = env_int("METRICS_DASHBOARD_CACHE_SECONDS", 60)

@@ -17,3 +17,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # cached counters must not leak from one test into the next, nor between xdist workers through
 # the shared Redis (which is also the broker, so it cannot simply be flushed).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests read the dashboard live; tests/metrics/test_dashboard_cache.py turns the cache on.
+METRICS_DASHBOARD_CACHE_SECONDS = 0
