@@ -161,12 +161,18 @@ class ReviewItemForm(forms.Form):
     due_date = forms.DateField(required=False, widget=DateInput, help_text="Required for an action.")
     capa = forms.ModelChoiceField(queryset=None, required=False, label="Linked CAPA")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, capa_choices=None, **kwargs):
         from capa.models import Capa
 
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).exclude(username="system").order_by("first_name", "username")
         self.fields["capa"].queryset = Capa.objects.order_by("-created_at")
+        if capa_choices is not None:
+            # The page's newest CAPAs (already loaded for the link pickers), not every CAPA ever
+            # raised; any CAPA is still accepted when posted (the queryset validates).
+            self.fields["capa"].widget.choices = [("", "No CAPA")] + [
+                (c["pk"], f"{c['reference']} {c['title'][:60]}") for c in capa_choices
+            ]
 
 
 class LinkCapaForm(forms.Form):

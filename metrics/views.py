@@ -293,14 +293,17 @@ class ReviewDetailView(RoleRequiredMixin, View):
         items = list(review.items.select_related("owner", "capa").order_by("kind", "id"))
         user = self.request.user
         writer = qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user)
+        capa_choices = _capa_choices() if writer else []
+        if item_form is not None:
+            item_form.fields["capa"].widget.choices = ReviewItemForm(capa_choices=capa_choices).fields["capa"].widget.choices
         return {
             "review": review, "pack": pack, "frozen": frozen, "items": items,
             "sections": dict(selectors.REVIEW_SECTIONS),
-            "item_form": item_form or ReviewItemForm(),
+            "item_form": item_form or ReviewItemForm(capa_choices=capa_choices),
             "edit_form": edit_form or ReviewEditForm(initial={"attendees": review.attendees, "summary": review.summary, "version": review.version}),
             "can_manage": qms_roles.has_role(user, qms_roles.MANAGER) and not qms_roles.is_read_only(user) and review.status != "closed",
             "can_work": writer,
-            "capa_choices": _capa_choices() if writer else [],
+            "capa_choices": capa_choices,
             **record_audit_context(review, user, REVIEW_WORKFLOW),
         }
 

@@ -153,3 +153,29 @@ def test_exports_pdf_csv_xlsx(client_for, auditor, review, manager, staff):
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert review.reference in values and "Decisions and actions (9.3.3)" in values
     assert client.get(f"/metrics/reviews/{review.pk}/export.doc").status_code == 404
+
+
+def test_the_review_page_lists_the_newest_capas_and_costs_the_same_with_many(review, manager, build, client_for, django_assert_max_num_queries):
+    client = client_for(manager)
+    oldest = build.capa(created_at=at(days_ago(400)), due_date=days_ago(-30))
+    client.get(review.get_absolute_url())  # warm: session, content types
+    # While the review is prepared its pack is computed live (about 15 of these queries; held,
+    # it is frozen and the page takes 12); the count must not grow with the CAPAs.
+    with django_assert_max_num_queries(27) as few:
+        page = client.get(review.get_absolute_url())
+    assert f'value="{oldest.pk}"' in page.content.decode()
+    for i in range(205):
+        build.capa(created_at=at(days_ago(300 - i)), due_date=days_ago(-30))
+    with django_assert_max_num_queries(27) as many:
+        html = client.get(review.get_absolute_url()).content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    item_form = html[html.index('id="id_capa"') :]
+    item_form = item_form[: item_form.index("</select>")]
+    assert item_form.count("<option") == 201  # "No CAPA" and the 200 newest
+    assert f'value="{oldest.pk}"' not in item_form
+    # An older CAPA can still be linked when posted (e.g. from the CAPA's own page).
+    response = client.post(reverse("metrics:review-item-add", args=[review.pk]), {
+        "kind": "decision", "category": "improvement", "description": "Keep the seal study open.", "capa": oldest.pk,
+    })
+    assert response.status_code == 302
+    assert review.items.get(description="Keep the seal study open.").capa == oldest
