@@ -90,7 +90,7 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
             # The first ten and the total in one query (a window count over the match).
             recurrence_list = list(recurrences.annotate(match_count=Window(Count("pk")))[:10])
             recurrence_count = recurrence_list[0].match_count if recurrence_list else 0
-        context.update(record_audit_context(capa, user, CAPA_WORKFLOW))
+        context.update(record_audit_context(capa, user, CAPA_WORKFLOW, known=[*capa.complaints.all(), *(a.owner for a in actions)]))
         if not any(c.result == "not_effective" for c in checks):
             # Reopen follows a failed check (done automatically); no button otherwise.
             context["actions"] = [a for a in context["actions"] if a.name != "reopen"]

@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     Value,
     When,
+    Window,
 )
 from django.urls import reverse
 from django.utils import timezone
@@ -222,8 +223,9 @@ def my_work(user) -> list[WorkSection]:
     mine = base.filter(assignee=user, status__in=OPEN_STATES).order_by(F("next_deadline").asc(nulls_last=True), "id")
     unassigned = base.filter(assignee__isnull=True, status=ComplaintStatus.NEW).order_by(F("first_response_due").asc(nulls_last=True), "id")
     list_url = reverse("complaints:list")
-    mine_items = list(mine[:10])
-    unassigned_items = list(unassigned[:5])
+    # The first rows and the total of each list in one query (a window count over the match).
+    mine_items = list(mine.annotate(match_count=Window(Count("pk")))[:10])
+    unassigned_items = list(unassigned.annotate(match_count=Window(Count("pk")))[:5])
     sections = [
         WorkSection(
             title="My open complaints",
@@ -231,7 +233,7 @@ def my_work(user) -> list[WorkSection]:
             items=mine_items,
             empty_text="No open complaints are assigned to you.",
             more_url=f"{list_url}?assignee={user.pk}&open=true",
-            count=mine.count(),
+            count=mine_items[0].match_count if mine_items else 0,
         )
     ]
     if unassigned_items:
@@ -241,7 +243,7 @@ def my_work(user) -> list[WorkSection]:
                 template="complaints/_mywork_rows.html",
                 items=unassigned_items,
                 more_url=f"{list_url}?status=new&unassigned=true",
-                count=unassigned.count(),
+                count=unassigned_items[0].match_count,
             )
         )
     return sections

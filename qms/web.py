@@ -15,14 +15,15 @@ from qms.workflow import transitions_for
 TRANSITION_FIELDS = {"action", "reason", "password", "meaning", "csrfmiddlewaretoken"}
 
 
-def record_audit_context(record, user, workflow=None, *, history_limit: int = 50) -> dict:
+def record_audit_context(record, user, workflow=None, *, history_limit: int = 50, known=()) -> dict:
     """What every record page shows beside the record: history, signatures, transitions and
-    the actions the user may take now. A fixed number of queries."""
+    the actions the user may take now. A fixed number of queries. `known`: rows the page has
+    loaded already (linked records), which the history's diffs name without fetching again."""
     from qms.audit.selectors import record_history, signatures_with_checks
 
     return {
         # Readable diffs (labels, choice labels, related objects' names), resolved in bulk.
-        "history_entries": record_history(record, limit=history_limit),
+        "history_entries": record_history(record, limit=history_limit, known=known),
         "signatures": signatures_with_checks(record),
         "transitions": list(transitions_for(record)),
         "actions": workflow.available(record, user) if workflow else [],

@@ -74,7 +74,9 @@ def test_detail_page_query_count_is_constant(client_for, staff, make_complaint):
     grow(complaint, staff, 45)
     assert Communication.objects.filter(complaint=complaint).count() == 50
     large = count_queries(lambda: client.get(complaint.get_absolute_url()))
-    assert_same(small, large)
+    # Never more with more rows; one fewer when the newest history entries name no object the
+    # page does not hold already (the system user of an older escalation, here).
+    assert large[0] <= small[0], "\n".join(["5 rows:", *small[1], "", "50 rows:", *large[1]])
     print(f"complaint detail page: {small[0]} queries")
 
 
