@@ -40,8 +40,8 @@ from complaints.models import (
 from complaints.workflow import COMPLAINT_WORKFLOW, ComplaintStatus
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
-from qms.history import set_history
-from qms.notifications import email_outside_user, notify
+from qms.history import save_versioned_bulk, set_history
+from qms.notifications import email_outside_user, notify, notify_many
 from qms.references import allocate_reference
 from qms.services import system_user
 from qms.versioning import check_version, save_versioned
@@ -485,15 +485,58 @@ class RecipientResolver:
         return [p for p in dict.fromkeys(people) if p is not None and p.is_active]
 
 
+def _due_steps(complaint: Complaint, *, now, done: set, calendar_cache: dict, thresholds=None) -> list[tuple]:
+    """(kind, level, percent, notify, due_at) of the steps that are due and not yet taken."""
+    if thresholds is None:
+        thresholds = escalation_thresholds(complaint, calendar_cache=calendar_cache)
+    return [step for step in thresholds if step[4] <= now and (step[0], step[1]) not in done]
+
+
+def _escalation_notice(complaint: Complaint, escalation: Escalation, people: list) -> dict:
+    """The notification of one step taken (notify()'s arguments)."""
+    label = Escalation.Kind(escalation.kind).label.lower()
+    state = "breached" if escalation.percent >= 100 else f"{escalation.percent}% of the time used"
+    deadline = complaint.first_response_due if escalation.kind == Escalation.Kind.FIRST_RESPONSE else complaint.resolution_due
+    return {
+        "recipients": people,
+        "subject": f"Escalation level {escalation.level}: {complaint.reference} {label} deadline {state}"[:200],
+        "body": (
+            f"{complaint.title}\nSeverity {complaint.get_severity_display()}, status "
+            f"{complaint.get_status_display().lower()}. The {label} deadline is {_local(deadline)}."
+        ),
+        "url": complaint.get_absolute_url(),
+    }
+
+
+def _escalated(
+    complaint: Complaint, taken: list[Escalation], *, done: set, now, calendar_cache: dict, thresholds=None
+) -> tuple[list, str, str]:
+    """After the steps `taken`: raise the level, reschedule the next step; (fields, reason,
+    action) of the versioned save that records it (every claimed complaint gets one).
+    `thresholds`: the complaint's escalation_thresholds() when the caller has them."""
+    fields: list[str] = []
+    if taken:
+        highest = max(e.level for e in taken)
+        if highest > complaint.escalation_level:
+            _set(complaint, fields, "escalation_level", highest)
+    if thresholds is None:
+        schedule_next_escalation(complaint, fields=fields, now=now, calendar_cache=calendar_cache, done=done)
+    else:  # schedule_next_escalation's rule, on the thresholds read once (its status is unchanged)
+        pending = [due_at for kind, level, _percent, _notify, due_at in thresholds if (kind, level) not in done]
+        _set(complaint, fields, "next_escalation_at", min(pending) if pending else None)
+    steps = ", ".join(f"{e.kind} level {e.level} ({e.percent}%)" for e in taken)
+    reason = f"SLA escalation: {steps}" if taken else "SLA escalation schedule updated"
+    return fields or ["next_escalation_at"], reason, "escalate" if taken else ""
+
+
 def complaint_escalate(complaint: Complaint, *, now, actor, calendar_cache: dict, recipients: RecipientResolver) -> list[Escalation]:
     """Take every escalation step of a locked complaint that is due and not yet taken: an
     Escalation row (unique per complaint, kind and level), the level raised with history, and
-    notifications written in this transaction (delivered on commit)."""
+    notifications written in this transaction (delivered on commit). The sweep does this for a
+    whole batch at once (_escalate_batch); this one-by-one form is its fallback."""
     done = set(complaint.escalations.values_list("kind", "level"))
     taken = []
-    for kind, level, percent, targets, due_at in escalation_thresholds(complaint, calendar_cache=calendar_cache):
-        if due_at > now or (kind, level) in done:
-            continue
+    for kind, level, percent, targets, due_at in _due_steps(complaint, now=now, done=done, calendar_cache=calendar_cache):
         people = recipients.resolve(complaint, targets)
         try:
             with transaction.atomic():  # a savepoint: the unique constraint is the last line of defence
@@ -505,40 +548,65 @@ def complaint_escalate(complaint: Complaint, *, now, actor, calendar_cache: dict
             continue
         done.add((kind, level))
         taken.append(escalation)
-        label = Escalation.Kind(kind).label.lower()
-        state = "breached" if percent >= 100 else f"{percent}% of the time used"
-        deadline = complaint.first_response_due if kind == Escalation.Kind.FIRST_RESPONSE else complaint.resolution_due
-        notify(
-            people,
-            subject=f"Escalation level {level}: {complaint.reference} {label} deadline {state}"[:200],
-            body=(
-                f"{complaint.title}\nSeverity {complaint.get_severity_display()}, status "
-                f"{complaint.get_status_display().lower()}. The {label} deadline is {_local(deadline)}."
-            ),
-            url=complaint.get_absolute_url(),
-        )
-    fields: list[str] = []
-    if taken:
-        highest = max(e.level for e in taken)
-        if highest > complaint.escalation_level:
-            _set(complaint, fields, "escalation_level", highest)
-    schedule_next_escalation(complaint, fields=fields, now=now, calendar_cache=calendar_cache, done=done)
-    if taken or fields:
-        steps = ", ".join(f"{e.kind} level {e.level} ({e.percent}%)" for e in taken)
-        save_versioned(
-            complaint,
-            actor=actor,
-            reason=f"SLA escalation: {steps}" if taken else "SLA escalation schedule updated",
-            fields=fields or ["next_escalation_at"],
-            action="escalate" if taken else "",
-        )
+        notify(**_escalation_notice(complaint, escalation, people))
+    fields, reason, action = _escalated(complaint, taken, done=done, now=now, calendar_cache=calendar_cache)
+    save_versioned(complaint, actor=actor, reason=reason, fields=fields, action=action)
     return taken
+
+
+def _escalate_batch(due: list[Complaint], *, now, actor, calendar_cache: dict, recipients: RecipientResolver) -> int:
+    """complaint_escalate() for a batch of locked complaints, with a number of queries that does
+    not depend on the batch's size: one read of the steps taken, one INSERT of the Escalation
+    rows, one of the notifications and one of the e-mails, one UPDATE of the complaints and their
+    chained history rows (qms.history.save_versioned_bulk). Returns the number of steps taken."""
+    if not due:
+        return 0
+    done: dict[int, set] = {complaint.pk: set() for complaint in due}
+    for complaint_id, kind, level in Escalation.objects.filter(complaint__in=due).values_list("complaint_id", "kind", "level"):
+        done[complaint_id].add((kind, level))
+    thresholds = {complaint.pk: escalation_thresholds(complaint, calendar_cache=calendar_cache) for complaint in due}
+    planned = []  # (complaint, escalation, people), in the order complaint_escalate takes them
+    for complaint in due:
+        steps = _due_steps(complaint, now=now, done=done[complaint.pk], calendar_cache=calendar_cache, thresholds=thresholds[complaint.pk])
+        for kind, level, percent, targets, due_at in steps:
+            people = recipients.resolve(complaint, targets)
+            escalation = Escalation(
+                complaint=complaint, kind=kind, level=level, percent=percent, due_at=due_at, at=now,
+                notified=[p.username for p in people],
+            )
+            planned.append((complaint, escalation, people))
+    if planned:
+        try:
+            with transaction.atomic():  # a savepoint: the unique constraint is the last line of defence
+                Escalation.objects.bulk_create([escalation for _, escalation, _ in planned])
+        except IntegrityError:
+            # A step was written by someone not holding the complaint's lock: take the batch one
+            # complaint and one step at a time, skipping the steps that exist (nothing is written yet).
+            return sum(
+                len(complaint_escalate(c, now=now, actor=actor, calendar_cache=calendar_cache, recipients=recipients)) for c in due
+            )
+    taken: dict[int, list] = {complaint.pk: [] for complaint in due}
+    for complaint, escalation, _people in planned:
+        done[complaint.pk].add((escalation.kind, escalation.level))
+        taken[complaint.pk].append(escalation)
+    notify_many(_escalation_notice(complaint, escalation, people) for complaint, escalation, people in planned)
+    fields: list[str] = []
+    for complaint in due:
+        changed, reason, action = _escalated(
+            complaint, taken[complaint.pk], done=done[complaint.pk], now=now, calendar_cache=calendar_cache,
+            thresholds=thresholds[complaint.pk],
+        )
+        fields.extend(changed)
+        set_history(complaint, user=actor, reason=reason, action=action)
+    save_versioned_bulk(due, fields=fields)
+    return len(planned)
 
 
 def escalate_due_complaints(*, now=None, batch_size: int = 100, max_batches: int = 50) -> int:
     """The beat sweep: claim what is due with one indexed query (rows another worker holds are
-    skipped, not waited for) and escalate each. A worker that dies mid-batch rolls its batch back;
-    the next sweep takes it up again. Returns the number of escalation steps taken."""
+    skipped, not waited for) and escalate the batch with a constant number of queries. A worker
+    that dies mid-batch rolls its batch back; the next sweep takes it up again. Returns the
+    number of escalation steps taken."""
     actor = system_user()
     calendar_cache: dict = {}
     recipients = RecipientResolver()
@@ -549,13 +617,19 @@ def escalate_due_complaints(*, now=None, batch_size: int = 100, max_batches: int
             due = list(
                 Complaint.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_escalation_at__lte=moment)
-                .select_related("sla_policy", "assignee", "assignee__manager")
                 .order_by("next_escalation_at")[:batch_size]
             )
-            for complaint in due:
-                total += len(
-                    complaint_escalate(complaint, now=moment, actor=actor, calendar_cache=calendar_cache, recipients=recipients)
-                )
+            if due:
+                # The few policies and the batch's assignees (with their managers) in one query
+                # each, shared by their complaints: a join would build them again for each row.
+                policies = SlaPolicy.objects.in_bulk()
+                people = get_user_model().objects.select_related("manager").in_bulk({c.assignee_id for c in due} - {None})
+                for complaint in due:
+                    if complaint.sla_policy_id in policies:
+                        complaint.sla_policy = policies[complaint.sla_policy_id]
+                    if complaint.assignee_id in people:
+                        complaint.assignee = people[complaint.assignee_id]
+            total += _escalate_batch(due, now=moment, actor=actor, calendar_cache=calendar_cache, recipients=recipients)
         if len(due) < batch_size:
             break
     return total

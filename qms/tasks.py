@@ -8,6 +8,14 @@ def deliver_outbox_message(message_id: int) -> bool:
     return notifications.outbox_deliver(message_id)
 
 
+@shared_task(name="qms.deliver_outbox_messages")
+def deliver_outbox_messages(message_ids: list[int]) -> int:
+    """Deliver a chunk of outbox messages written together (a bulk notify_many): one broker
+    message for many e-mails. Each is still sent at most once here (outbox_deliver skips sent
+    and locked rows), and a lost or interrupted chunk is picked up by deliver_pending_outbox."""
+    return sum(notifications.outbox_deliver(message_id) for message_id in message_ids)
+
+
 @shared_task(name="qms.deliver_pending_outbox")
 def deliver_pending_outbox() -> int:
     """Beat sweep: deliver what the on-commit task did not (worker down, broker lost it)."""
