@@ -4,7 +4,6 @@ edit, root cause analysis, actions with evidence, effectiveness checks, transiti
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Window
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -46,6 +45,7 @@ from capa.workflow import (
 )
 from qms import roles as qms_roles
 from qms.errors import DomainError
+from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, record_audit_context
 
@@ -59,7 +59,7 @@ class CapaListView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
         queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-        page = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             filter=filterset,
             page_obj=page,

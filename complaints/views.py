@@ -49,6 +49,7 @@ from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
 from qms.audit.selectors import record_history
 from qms.errors import DomainError
+from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.signatures import content_hash, signed_content
 from qms.web import TransitionView
@@ -71,6 +72,7 @@ class ComplaintListView(RoleRequiredMixin, ListView):
     template_name = "complaints/complaint_list.html"
     context_object_name = "complaints"
     paginate_by = 25
+    paginator_class = BoundedCountPaginator
 
     def get_queryset(self):
         self.filterset = ComplaintFilter(self.request.GET or None, queryset=selectors.complaint_list_for_user(self.request.user))
@@ -318,6 +320,7 @@ class CustomerListView(RoleRequiredMixin, ListView):
     template_name = "complaints/customer_list.html"
     context_object_name = "customers"
     paginate_by = 25
+    paginator_class = BoundedCountPaginator
 
     def get_queryset(self):
         queryset = Customer.objects.annotate(

@@ -30,6 +30,7 @@ from qms import roles as qms_roles
 from qms.audit.selectors import record_history
 from qms.errors import DomainError
 from qms.models import Signature, Transition
+from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 
 
@@ -51,6 +52,7 @@ class DocumentListView(RoleRequiredMixin, ListView):
     template_name = "documents/document_list.html"
     context_object_name = "documents"
     paginate_by = 25
+    paginator_class = BoundedCountPaginator
     read_roles = qms_roles.EVERYONE
 
     def get_queryset(self):

@@ -14,6 +14,7 @@ from documents.models import DocumentType, DocumentVersion
 from documents.uploads import CONTENT_TYPES
 from qms import roles as qms_roles
 from qms.errors import DomainError
+from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, record_audit_context
 from training import exports, selectors, services
@@ -146,6 +147,7 @@ class MatrixView(RoleRequiredMixin, TemplateView):
 class AssignmentListView(RoleRequiredMixin, ListView):
     template_name = "training/assignment_list.html"
     paginate_by = 50
+    paginator_class = BoundedCountPaginator
     context_object_name = "assignments"
 
     def get_queryset(self):

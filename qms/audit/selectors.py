@@ -12,7 +12,6 @@ number of tables it spans, or the size of the tables.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from qms.audit.display import (
 )
 from qms.audit.rows import RowRequest, bulk_rows
 from qms.models import SecurityEvent, Signature
+from qms.pagination import planner_estimate
 from qms.signatures import content_hash, signatures_for, signed_content
 
 SIGNATURE_TYPE = "qms.signature"
@@ -582,15 +582,7 @@ class AuditTrail:
             return 0
         arms = [qs for _index, qs in self._arms]
         union = arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0]
-        if connection.vendor != "postgresql":
-            return union.count()  # make run's SQLite: small data, an exact count is cheap
-        sql, params = union.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+        return planner_estimate(union)  # on make run's SQLite an exact count: small data
 
     def load(self, keys) -> list[TrailEntry]:
         """The readable entries of `keys`, in that order: one query for the rows of every table
