@@ -16,6 +16,14 @@ NAVIGATION = (
 )
 
 
+def unread_count(user) -> int:
+    """The topbar's unread counter: the session user arrives with it (qms.auth.RoleModelBackend);
+    a user loaded otherwise (an API token) is counted."""
+    if hasattr(user, "unread_notifications"):
+        return user.unread_notifications or 0
+    return user.notifications.filter(read_at__isnull=True).count()
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -35,5 +43,5 @@ def navigation(request):
         "nav_items": items,
         "user_roles": sorted(user_roles),
         "is_read_only": qms_roles.is_read_only(user),
-        "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+        "unread_notifications": unread_count(user),
     }

@@ -34,10 +34,17 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_qms_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached = cached | {ADMINISTRATOR}
-        user._qms_roles = cached
+        cached = remember_roles(user, user.groups.values_list("name", flat=True))
+    return cached
+
+
+def remember_roles(user, names) -> frozenset[str]:
+    """Keep the user's role names on the user object for the rest of the request (the session
+    user arrives with them: qms.auth.RoleModelBackend)."""
+    cached = frozenset(names or ())
+    if user.is_superuser:
+        cached = cached | {ADMINISTRATOR}
+    user._qms_roles = cached
     return cached
 
 
