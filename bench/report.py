@@ -141,7 +141,7 @@ def build(scale, raw, peer_dir):
     out(f"- Python {static.get('python')}, Django {packages.get('django')}, DRF {packages.get('djangorestframework')}, "
         f"django-simple-history {packages.get('django-simple-history')}, psycopg {packages.get('psycopg')}, gunicorn {packages.get('gunicorn')}, "
         f"httpx {packages.get('httpx')} (client); PostgreSQL {static.get('postgres')} on 127.0.0.1:5432 (shared with the team's databases)")
-    out(f"- app commit {static.get('git_commit')}; gunicorn 2 sync workers, DEBUG off, real SECRET_KEY, CONN_MAX_AGE 60, DB sessions, Redis cache")
+    out(f"- app commit {static.get('git_commit')}; gunicorn 2 sync workers, DEBUG off, real SECRET_KEY, CONN_MAX_AGE 60, cached_db sessions, Redis cache, gc.freeze() after load")
     out("- load average (1, 5, 15 min) during the run, since client, server, database and other work share the 2 cores:")
     for item in machine.get("load", []):
         out(f"  - {item['at']} {item['label']}: {' / '.join(item['loadavg'])}")
