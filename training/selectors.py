@@ -1,10 +1,12 @@
 """Reads of the training app shared by pages, the API, exports and other apps.
 
 `training_matrix()` answers "who is trained on what" for users x required documents in a fixed
-number of queries (five, whatever the number of users, documents and assignments): requirements,
-users, role memberships, released versions with their training impact and their documents'
-effective versions, assignments. The cell states are computed in Python from those rows; the
-matrix page shows them 50 people at a time (training.views.MatrixView).
+number of queries (six, whatever the number of users, documents and assignments): requirements,
+users, role memberships, documents with their effective revision, released versions with their
+training impact, and the assignments on the revisions each cell needs; a seventh reads older
+assignments, only when some cells have none of those. The cell states are computed in Python in
+one pass, as plain tuples; the matrix page shows them 50 people at a time
+(training.views.MatrixView), and MatrixCell objects are built only for the rows shown or exported.
 
 `overdue_user_ids()` is for every other app: the people whose training on the effective
 version of a required document is overdue (one query), shown as a flag wherever their work is
@@ -103,9 +105,30 @@ class MatrixCell:
 
 @dataclass
 class MatrixRow:
+    """One person. `raw_cells` are (state, assignment id, due date, is waived) tuples, aligned
+    with Matrix.columns, None where the document is not required; the MatrixCell objects are
+    built on first use of `cells`, as a page shows 50 of the hundreds of people computed."""
+
     user: object
-    cells: list  # aligned with Matrix.columns; None where the document is not required
-    counts: dict = field(default_factory=dict)
+    raw_cells: list
+    counts: dict
+    columns: list = field(repr=False)
+
+    @functools.cached_property
+    def cells(self) -> list:
+        return [
+            None
+            if raw is None
+            else MatrixCell(
+                state=raw[0],
+                document=column.document,
+                revision=column.revision,
+                due_date=raw[2],
+                assignment_id=raw[1],
+                is_waived=raw[3],
+            )
+            for raw, column in zip(self.raw_cells, self.columns, strict=True)
+        ]
 
     @property
     def required(self) -> int:
@@ -121,6 +144,8 @@ class Matrix:
     columns: list
     rows: list
     totals: dict
+    # Per column: (people current, people required), counted with the cells.
+    column_counts: list = field(default_factory=list)
 
     @property
     def required(self) -> int:
@@ -133,16 +158,26 @@ class Matrix:
     @property
     def column_compliance(self) -> list[int | None]:
         """Per document (column): the share of the people required who are current."""
-        shares = []
-        for index in range(len(self.columns)):
-            cells = [row.cells[index] for row in self.rows if row.cells[index] is not None]
-            current = sum(1 for cell in cells if cell.state == CURRENT)
-            shares.append(round(100 * current / len(cells)) if cells else None)
-        return shares
+        return [
+            round(100 * current / required) if required else None
+            for current, required in self.column_counts
+        ]
 
 
 def _norm(value: str) -> str:
     return (value or "").strip().casefold()
+
+
+def _require(source: dict, requirement: dict) -> None:
+    """Add one requirement to `source` (document id -> only major revisions). Only major
+    revisions count when every requirement that brings the document says so."""
+    doc_id = requirement["document_id"]
+    source[doc_id] = source.get(doc_id, True) and requirement["only_major_revisions"]
+
+
+def _combine(applicable: dict, source: dict) -> None:
+    for doc_id, only_major in source.items():
+        applicable[doc_id] = applicable.get(doc_id, True) and only_major
 
 
 def training_matrix(
@@ -185,90 +220,192 @@ def training_matrix(
     ).values_list("user_id", "group_id"):
         memberships[uid].add(gid)
 
-    # Released versions (for "only major revisions": index and major/minor per document), each
-    # with its document and the document's effective version: one query for both. A document
-    # with no released version has no effective one, so it never has a cell.
-    documents = {}
-    released = defaultdict(list)
-    for version in (
+    # The required documents with an effective version (the others have no cell), and per
+    # document the revisions a person may be trained on, from the target to the effective one.
+    # The target is the effective revision or, when only major revisions count, the newest
+    # major revision released up to the effective one: neither depends on the person.
+    documents = Document.objects.filter(pk__in=doc_ids, effective_version__isnull=False)
+    documents = {
+        doc.pk: doc
+        for doc in documents.annotate(
+            effective_revision=F("effective_version__revision"),
+            effective_index=F("effective_version__revision_index"),
+        )
+    }
+    effective_index = {doc_id: doc.effective_index for doc_id, doc in documents.items()}
+    majors = defaultdict(list)
+    for doc_id, index, impact_is_major in (
         DocumentVersion.objects.filter(
-            document_id__in=doc_ids, status__in=("effective", "superseded")
+            document_id__in=documents, status__in=("effective", "superseded")
         )
-        .select_related("document__effective_version")
         .annotate(impact_is_major=F("training_impact__is_major"))
+        .values_list("document_id", "revision_index", "impact_is_major")
     ):
-        documents.setdefault(version.document_id, version.document)
-        index = version.revision_index
-        released[version.document_id].append(
-            (index, index <= 1 or version.impact_is_major is not False)
-        )
-    # (pk, revision index, status, due date) per (user, document): tuples, not dicts, as the
-    # full matrix reads tens of thousands of them.
-    assignments = defaultdict(list)
-    for (
-        pk,
-        user_id,
-        document_id,
-        revision_index,
-        status,
-        due_date,
-    ) in TrainingAssignment.objects.filter(user_id__in=ids, document_id__in=doc_ids).values_list(
-        "pk", "user_id", "document_id", "document_version__revision_index", "status", "due_date"
-    ):
-        assignments[(user_id, document_id)].append((pk, revision_index, status, due_date))
+        if (index <= 1 or impact_is_major is not False) and index <= effective_index[doc_id]:
+            majors[doc_id].append(index)
+    major_index = {
+        doc_id: max(majors[doc_id]) if majors[doc_id] else eff_index
+        for doc_id, eff_index in effective_index.items()
+    }
 
-    ordered_docs = sorted(
-        (d for d in documents.values() if d.effective_version is not None), key=lambda d: d.number
-    )
-    position = {doc.pk: i for i, doc in enumerate(ordered_docs)}
-    # Which requirements apply through each role and each job function, per document: a
-    # person's cells come from their roles and function, not from every document in turn.
-    by_role = defaultdict(lambda: defaultdict(list))
-    by_function = defaultdict(lambda: defaultdict(list))
+    # Which documents each role and each job function requires (document id -> only major
+    # revisions). People with the same roles and job function (a profile: a few of them
+    # for hundreds of people) require the same documents on the same revisions.
+    by_role = defaultdict(dict)
+    by_function = defaultdict(dict)
     for r in requirements:
-        if r["document_id"] not in position:
+        if r["document_id"] not in effective_index:
             continue
         if r["role_id"]:
-            by_role[r["role_id"]][r["document_id"]].append(r)
+            _require(by_role[r["role_id"]], r)
         else:
-            by_function[_norm(r["job_function"])][r["document_id"]].append(r)
-
-    rows = []
-    used_docs = set()
-    totals = dict.fromkeys(CELL_STATES, 0)
+            _require(by_function[_norm(r["job_function"])], r)
+    profiles = {}
+    people = []
     for user in users:
-        applicable = defaultdict(list)
-        for role in memberships[user.pk]:
-            for doc_id, reqs in by_role[role].items():
-                applicable[doc_id].extend(reqs)
-        for doc_id, reqs in by_function.get(user.jf, {}).items():
-            applicable[doc_id].extend(reqs)
-        cells = [None] * len(ordered_docs)
-        counts = dict.fromkeys(CELL_STATES, 0)
-        for doc_id, reqs in applicable.items():
-            doc = documents[doc_id]
-            cell = _cell(doc, reqs, released[doc_id], assignments[(user.pk, doc_id)], today)
-            cells[position[doc_id]] = cell
-            counts[cell.state] += 1
-            totals[cell.state] += 1
-            used_docs.add(doc_id)
-        rows.append(MatrixRow(user=user, cells=cells, counts=counts))
+        profile = (frozenset(memberships[user.pk]), user.jf)
+        if profile not in profiles:
+            applicable = {}
+            for role in profile[0]:
+                _combine(applicable, by_role.get(role, {}))
+            _combine(applicable, by_function.get(user.jf, {}))
+            profiles[profile] = applicable
+        if profiles[profile]:  # nobody is listed without a required document
+            people.append((user, profile))
+    if not people:
+        return Matrix(columns=[], rows=[], totals=dict.fromkeys(CELL_STATES, 0))
 
-    keep = [i for i, doc in enumerate(ordered_docs) if doc.pk in used_docs]
+    used = set().union(*profiles.values())
+    ordered_docs = sorted((documents[d] for d in documents if d in used), key=lambda d: d.number)
     columns = [
         MatrixColumn(
-            document=ordered_docs[i],
-            revision=ordered_docs[i].effective_version.revision,
-            version_id=ordered_docs[i].effective_version_id,
+            document=doc,
+            revision=doc.effective_revision,
+            version_id=doc.effective_version_id,
         )
-        for i in keep
+        for doc in ordered_docs
     ]
-    rows = [
-        MatrixRow(user=row.user, cells=[row.cells[i] for i in keep], counts=row.counts)
-        for row in rows
-        if row.required
-    ]
-    return Matrix(columns=columns, rows=rows, totals=totals)
+    position = {doc.pk: i for i, doc in enumerate(ordered_docs)}
+    # Per profile and document: the revisions to train on, (target, effective).
+    spans = {
+        profile: {
+            doc_id: (
+                major_index[doc_id] if only_major else effective_index[doc_id],
+                effective_index[doc_id],
+            )
+            for doc_id, only_major in applicable.items()
+        }
+        for profile, applicable in profiles.items()
+    }
+    span_of = {user.pk: spans[profile] for user, profile in people}
+    places = {  # per profile, (document, column) of each cell
+        profile: [(d, position[d]) for d in applicable] for profile, applicable in spans.items()
+    }
+
+    # Per cell, (user, document), the newest completed or waived assignment and the newest open
+    # one on a revision from the target to the effective one: they decide almost every cell.
+    # Only those revisions are read (per document, from its lowest target to its effective
+    # one), as the older ones are most of the rows and matter only to the cells with neither.
+    # The rows are reduced as they arrive, into no list per cell: keeping tens of thousands of
+    # rows alive costs as much in garbage collection as reading them. No ORDER BY: a person has
+    # one assignment per version, and sorting them costs a disk sort.
+    lowest_target = {}
+    for profile_spans in spans.values():
+        for doc_id, (target, _) in profile_spans.items():
+            lowest_target[doc_id] = min(target, lowest_target.get(doc_id, target))
+    ranges = defaultdict(list)
+    for doc_id, target in lowest_target.items():
+        ranges[target, effective_index[doc_id]].append(doc_id)
+    in_range = Q()
+    for revisions, range_doc_ids in ranges.items():
+        in_range |= Q(
+            document_id__in=range_doc_ids, document_version__revision_index__range=revisions
+        )
+    fields = (
+        "pk",
+        "user_id",
+        "document_id",
+        "document_version__revision_index",
+        "status",
+        "due_date",
+    )
+    done, open_ = {}, {}
+    for row in (
+        TrainingAssignment.objects.filter(in_range, user_id__in=span_of)
+        .order_by()
+        .values_list(*fields)
+    ):
+        span = span_of[row[1]].get(row[2])
+        if span is None or not span[0] <= row[3] <= span[1]:
+            continue  # not required of this person, or not on a revision they must train on
+        if row[4] in DONE:
+            newest = done
+        elif row[4] == AssignmentStatus.ASSIGNED:
+            newest = open_
+        else:
+            continue
+        key = row[1], row[2]
+        if key not in newest or row[3] > newest[key][3]:
+            newest[key] = row
+    # A cell is (state, assignment id, due date, is waived): current on the newest completed or
+    # waived assignment, else due or overdue on the newest open one, else (below) trained on an
+    # old revision, else missing.
+    rows = []
+    lacking = {}  # (user, document) -> the cells and counts of the person's row, filled below
+    width = len(columns)
+    current_per_column = [0] * width
+    required_per_column = [0] * width
+    for user, profile in people:
+        cells = [None] * width
+        counts = dict.fromkeys(CELL_STATES, 0)
+        uid = user.pk
+        for doc_id, i in places[profile]:
+            required_per_column[i] += 1
+            key = uid, doc_id
+            if key in done:
+                a = done[key]
+                cell = (CURRENT, a[0], None, a[4] == AssignmentStatus.WAIVED)
+                current_per_column[i] += 1
+            elif key in open_:
+                a = open_[key]
+                cell = (OVERDUE if a[5] < today else DUE, a[0], a[5], False)
+            else:
+                lacking[key] = (cells, counts)
+                continue
+            cells[i] = cell
+            counts[cell[0]] += 1
+        rows.append(MatrixRow(user=user, raw_cells=cells, counts=counts, columns=columns))
+
+    # The other cells: the newest assignment on a revision older than the target, if any (one
+    # more query, only when there are such cells).
+    older = {}
+    if lacking:
+        for row in (
+            TrainingAssignment.objects.filter(
+                user_id__in={user_id for user_id, _ in lacking},
+                document_id__in={doc_id for _, doc_id in lacking},
+            )
+            .order_by()
+            .values_list(*fields)
+        ):
+            key = row[1], row[2]
+            if key not in lacking or row[3] >= span_of[row[1]][row[2]][0]:
+                continue
+            if key not in older or row[3] > older[key][3]:
+                older[key] = row
+    for key, (cells, counts) in lacking.items():
+        a = older.get(key)
+        cell = (MISSING, None, None, False) if a is None else (SUPERSEDED, a[0], None, False)
+        cells[position[key[1]]] = cell
+        counts[cell[0]] += 1
+
+    totals = {state: sum(row.counts[state] for row in rows) for state in CELL_STATES}
+    return Matrix(
+        columns=columns,
+        rows=rows,
+        totals=totals,
+        column_counts=list(zip(current_per_column, required_per_column, strict=True)),
+    )
 
 
 def rows_with_state(matrix: Matrix, state: str | None) -> list:
@@ -277,43 +414,6 @@ def rows_with_state(matrix: Matrix, state: str | None) -> list:
     if not state:
         return matrix.rows
     return [row for row in matrix.rows if row.counts.get(state)]
-
-
-def _target_revision(doc, applicable, released) -> int:
-    """The revision the person must be trained on: the effective one, or (when only major
-    revisions count) the newest major revision released up to the effective one."""
-    eff_index = doc.effective_version.revision_index
-    if any(not r["only_major_revisions"] for r in applicable):
-        return eff_index
-    majors = [index for index, is_major in released if is_major and index <= eff_index]
-    return max(majors) if majors else eff_index
-
-
-def _cell(doc, applicable, released, user_assignments, today) -> MatrixCell:
-    """The state of one cell; `user_assignments` are (pk, revision index, status, due date)."""
-    effective = doc.effective_version
-    base = {"document": doc, "revision": effective.revision}
-    if not user_assignments:
-        return MatrixCell(MISSING, **base)
-    eff_index = effective.revision_index
-    target = _target_revision(doc, applicable, released)
-    in_range = [a for a in user_assignments if target <= a[1] <= eff_index]
-    done = [a for a in in_range if a[2] in DONE]
-    if done:
-        best = max(done, key=lambda a: a[1])
-        return MatrixCell(
-            CURRENT, assignment_id=best[0], is_waived=best[2] == AssignmentStatus.WAIVED, **base
-        )
-    open_ = [a for a in in_range if a[2] == AssignmentStatus.ASSIGNED]
-    if open_:
-        a = max(open_, key=lambda a: a[1])
-        state = OVERDUE if a[3] < today else DUE
-        return MatrixCell(state, assignment_id=a[0], due_date=a[3], **base)
-    older = [a for a in user_assignments if a[1] < target]
-    if older:
-        a = max(older, key=lambda a: a[1])
-        return MatrixCell(SUPERSEDED, assignment_id=a[0], **base)
-    return MatrixCell(MISSING, **base)
 
 
 # ---------------------------------------------------------------- my training
