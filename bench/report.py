@@ -114,11 +114,14 @@ def build(scale, raw, peer_dir):
         first = sweep["first_run"]
         targets.append((f"SLA sweep over {fmt(sweep['prepared']['open_complaints'])} open complaints with {sweep['prepared']['due']} due in under 2 s",
                         first["seconds"] < 2 if sweep["prepared"]["due"] >= 1000 else None,
-                        f"{first['seconds']} s, {'at least ' if first['queries'] >= 9000 else ''}{first['queries']} queries "
-                        f"(Django keeps at most 9,000 in its query log), {first['steps_taken']} steps"))
+                        f"{first['seconds']} s, {'at least ' if first['queries'] >= 9000 else ''}{first['queries']} queries"
+                        + (" (Django keeps at most 9,000 in its query log)" if first["queries"] >= 9000 else "")
+                        + f", {first['steps_taken']} steps"))
         if other_sweep:
-            same = other_sweep["first_run"]["queries"] == first["queries"]
-            targets.append(("sweep query count does not grow with the open complaints", same,
+            # Within 2: which batches need the assignees' row or the managers' list varies with the
+            # data by a query or so; growth with the open complaints would be thousands.
+            same = abs(other_sweep["first_run"]["queries"] - first["queries"]) <= 2
+            targets.append(("sweep query count does not grow with the open complaints (within 2)", same,
                             f"{other_sweep['first_run']['queries']} queries at 10k ({fmt(other_sweep['prepared']['open_complaints'])} open) vs {first['queries']} here"))
     if seed.get("seconds_total") is not None and scale == "100k":
         targets.append(("seeding 100k in under 10 minutes", seed["seconds_total"] < 600, f"{seed['seconds_total']} s (migrations, generation, COPY, ANALYZE, chain re-check)"))

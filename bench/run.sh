@@ -53,6 +53,12 @@ RAW="${BENCH_RAW:-$ROOT/bench/results/raw/$SCALE}"
 REPORT_DIR="${BENCH_REPORT_DIR:-$ROOT/bench/results}"
 mkdir -p "$WORK" "$RAW"
 
+# The peer is another Django project: none of our settings may leak into its processes.
+peer_env() {
+  env -u DATABASE_URL -u DEBUG -u SECRET_KEY -u ALLOWED_HOSTS -u DJANGO_SETTINGS_MODULE -u PYTHONPATH \
+    -u REDIS_URL -u CELERY_BROKER_URL -u CELERY_DEFAULT_QUEUE -u QMS_VAR_DIR -u EMAIL_URL -u LOG_LEVEL \
+    -u SECURE_SSL_REDIRECT -u SECURE_COOKIES -u SECURE_HSTS_SECONDS "$@"
+}
 psql_admin() { psql "$PG/postgres" -qAtX -v ON_ERROR_STOP=1 "$@"; }
 
 # Production-like settings; a real random key, cookies without HTTPS (plain HTTP on loopback).
@@ -151,9 +157,9 @@ if [ "$HTTP" = 1 ]; then
     if [ ! -x "$WORK_PEER_PY" ] || ! psql "postgres://postgres@127.0.0.1:${PEER_PGPORT:-55432}/$PEER_DB" -qAtc "SELECT 1" >/dev/null 2>&1; then
       echo "the peer is not set up: running $PEER_DIR/setup.sh"; WORK="$PEER_WORK" bash "$PEER_DIR/setup.sh"
     fi
-    (cd "$PEER_DIR/project" && env -u DATABASE_URL -u DEBUG -u SECRET_KEY -u ALLOWED_HOSTS HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" count_queries.py --out "$RAW/peer_queries.json" \
-      && env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" cleanup.py) | tee "$RAW/peer_queries.txt"
-    env -u DATABASE_URL -u DEBUG -u SECRET_KEY -u ALLOWED_HOSTS WORK="$PEER_WORK" bash "$PEER_DIR/gunicorn_start.sh" "$PEER_DB" "$PEER_PORT"
+    (cd "$PEER_DIR/project" && peer_env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" count_queries.py --out "$RAW/peer_queries.json" \
+      && peer_env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" cleanup.py) | tee "$RAW/peer_queries.txt"
+    peer_env WORK="$PEER_WORK" bash "$PEER_DIR/gunicorn_start.sh" "$PEER_DB" "$PEER_PORT"
   fi
 
   if [ "$PEER" = 1 ]; then
@@ -163,7 +169,7 @@ if [ "$HTTP" = 1 ]; then
         --duration "$DURATION" --warmup "$WARMUP" --seq-max-seconds "$SEQ_MAX" --only "$name" --out "$RAW/http.json" || echo "!! $name had errors"
       peer_name=$("$PY" -c "from bench.endpoints import PEER_PAIRS; print(PEER_PAIRS.get('$name', ''))")
       if [ -n "$peer_name" ]; then
-        (cd "$PEER_DIR/project" && "$WORK_PEER_PY" bench_http.py --base "http://127.0.0.1:$PEER_PORT" --meta "$RAW/peer_queries.json" \
+        (cd "$PEER_DIR/project" && peer_env "$WORK_PEER_PY" bench_http.py --base "http://127.0.0.1:$PEER_PORT" --meta "$RAW/peer_queries.json" \
           --seq "${PEER_SEQ:-$SEQ}" --conc "$CONC" --duration "$DURATION" --only "$peer_name" --out "$RAW/peer_http_$peer_name.json") || echo "!! peer $peer_name failed"
       fi
     done
@@ -175,7 +181,7 @@ if [ "$HTTP" = 1 ]; then
   stop_ours
   if [ "$PEER" = 1 ]; then
     stop_peer
-    (cd "$PEER_DIR/project" && HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" cleanup.py) || true
+    (cd "$PEER_DIR/project" && peer_env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" cleanup.py) || true
   fi
   "$PY" -m bench.queries --check-transitions "$RAW/http.json" || echo "!! some transition POSTs did not take a step"
 fi
