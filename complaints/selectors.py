@@ -93,12 +93,28 @@ def complaint_list_for_api(user, *, now=None):
     return queryset
 
 
+PEOPLE_OF_A_COMPLAINT = ("assignee", "created_by", "investigation_decided_by", "reportability_decided_by")
+
+
 def complaint_get_for_detail(user, pk: int, *, now=None) -> Complaint:
-    """One complaint with the people, policy and calendar its page names joined in."""
-    return complaint_list_for_user(user, now=now).select_related(
-        "created_by", "recurrence_of", "sla_policy", "sla_policy__calendar",
-        "investigation_decided_by", "reportability_decided_by",
-    ).get(pk=pk)
+    """One complaint with its customer, product, category, policy and calendar joined in, and
+    the four people its page names read in one more query. Joining them too made a 12-table
+    query whose planning took 16 ms at 100k complaints (PostgreSQL's geqo_threshold is 12),
+    against 1.4 ms to run it."""
+    if not qms_roles.has_role(user, *qms_roles.READERS):
+        raise Complaint.DoesNotExist
+    complaint = (
+        complaints_annotated(now)
+        .select_related("customer", "product", "category", "recurrence_of", "sla_policy", "sla_policy__calendar")
+        .get(pk=pk)
+    )
+    ids = {getattr(complaint, f"{name}_id") for name in PEOPLE_OF_A_COMPLAINT} - {None}
+    people = get_user_model()._base_manager.in_bulk(ids) if ids else {}
+    for name in PEOPLE_OF_A_COMPLAINT:
+        person_id = getattr(complaint, f"{name}_id")
+        if person_id is not None:
+            setattr(complaint, name, people[person_id])
+    return complaint
 
 
 @dataclass

@@ -55,6 +55,7 @@ def overdue_user_ids(today=None) -> set[int]:
             due_date__lt=today,
             document_version__status="effective",
         )
+        .order_by()  # the model's ordering would make DISTINCT keep one row per assignment
         .values_list("user_id", flat=True)
         .distinct()
     )
