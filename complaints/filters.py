@@ -4,44 +4,27 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
 from complaints.models import OPEN_STATES, Category, Channel, Complaint, Product, Severity
 from complaints.selectors import overdue_q
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
-
-
-class PlainSelect(forms.Select):
-    """A <select> whose options are written in Python straight from its choices. Django builds
-    a dict per <option> and renders each through a template of its own; the list page has about
-    150 of them on each request, which cost more than the page's SQL at 100k complaints
-    (measured with cProfile)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        values = value if isinstance(value, (list, tuple)) else [value]
-        selected = {"" if v is None else str(v) for v in values}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, " selected" if key in selected else "", label)
-                for key, label in (("" if v is None else str(v), label) for v, label in self.choices)
-            ),
-        )
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options)
+from qms.widgets import PlainSelect
 
 
 class ListedModelChoiceIterator(forms.models.ModelChoiceIterator):
     """Reads the (short) choice list with one plain query: Django's iterator() opens a
-    server-side cursor on PostgreSQL, four round trips for a few dozen rows."""
+    server-side cursor on PostgreSQL, four round trips for a few dozen rows. With the field's
+    `label_fields`, it reads only the id and those columns (no model instances)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
+        if self.field.label_fields:
+            for pk, *values in self.queryset.values_list("pk", *self.field.label_fields):
+                yield (pk, self.field.label_from_values(*values))
+            return
         for obj in self.queryset.all():
             yield self.choice(obj)
 
@@ -49,13 +32,27 @@ class ListedModelChoiceIterator(forms.models.ModelChoiceIterator):
 class ListedModelChoiceField(forms.ModelChoiceField):
     iterator = ListedModelChoiceIterator
 
+    def __init__(self, *args, label_fields=(), label_from_values=None, **kwargs):
+        self.label_fields = tuple(label_fields)
+        self.label_from_values = label_from_values
+        super().__init__(*args, **kwargs)
+
 
 class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A model choice whose options are labelled from a few columns:
+    `label_fields=("code", "name")` and `label_from_values=lambda code, name: ...` must give the
+    same label as the model's __str__ (tests/complaints/test_list_rows.py checks it)."""
+
     field_class = ListedModelChoiceField
 
 
 ANY_YES_NO = PlainSelect(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def user_label(first_name: str, last_name: str, username: str) -> str:
+    """User.full_name from its columns."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def quality_users(request=None):
@@ -67,10 +64,19 @@ class ComplaintFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status", widget=PlainSelect)
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity", widget=PlainSelect)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", widget=PlainSelect)
-    assignee = ListedModelChoiceFilter(queryset=quality_users, empty_label="Anyone", widget=PlainSelect)
+    assignee = ListedModelChoiceFilter(
+        queryset=quality_users, empty_label="Anyone", widget=PlainSelect,
+        label_fields=("first_name", "last_name", "username"), label_from_values=user_label,
+    )
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned", widget=ANY_YES_NO)
-    product = ListedModelChoiceFilter(queryset=Product.objects.all(), empty_label="Any product", widget=PlainSelect)
-    category = ListedModelChoiceFilter(queryset=Category.objects.all(), empty_label="Any category", widget=PlainSelect)
+    product = ListedModelChoiceFilter(
+        queryset=Product.objects.all(), empty_label="Any product", widget=PlainSelect,
+        label_fields=("code", "name"), label_from_values=lambda code, name: f"{code} {name}",
+    )
+    category = ListedModelChoiceFilter(
+        queryset=Category.objects.all(), empty_label="Any category", widget=PlainSelect,
+        label_fields=("name",), label_from_values=str,
+    )
     customer = django_filters.NumberFilter(field_name="customer_id")
     open = django_filters.BooleanFilter(method="filter_open", label="Open", widget=ANY_YES_NO)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=ANY_YES_NO)
@@ -123,5 +129,11 @@ class ComplaintFilter(django_filters.FilterSet):
     def qs(self):
         queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("ordering"):
-            queryset = queryset.order_by("-received_at", "-id")
+            return queryset.order_by("-received_at", "-id")
+        # Ties (two complaints due at the same minute) broken by id in the sort's direction, so
+        # that paging is stable and the deadline sort is read from complaints_deadline_idx
+        # (deadline, id) forwards or backwards.
+        ordering = [str(key) for key in queryset.query.order_by]
+        if ordering and not {"id", "-id", "pk", "-pk"} & set(ordering):
+            queryset = queryset.order_by(*ordering, "-id" if ordering[0].startswith("-") else "id")
         return queryset

@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints.expressions import kpi_horizon, next_deadline
 from complaints.workflow import ComplaintStatus
 from qms.history import regulated_history
 from qms.versioning import VersionedModel
@@ -262,11 +263,20 @@ class Complaint(VersionedModel):
             models.Index(fields=["product", "category", "-received_at"], name="complaints_recurrence_idx"),
             # The list header's counters (open, overdue, new, recurring) are all about open
             # complaints: one index-only scan of this index, never a scan of the whole table.
+            # With severity in it, so is the count of a list filtered to open complaints of one
+            # severity.
             models.Index(
-                fields=["status", "first_response_due", "resolution_due", "is_recurring"],
+                fields=["status", "first_response_due", "resolution_due", "is_recurring", "severity"],
                 name="complaints_open_counts_idx",
                 condition=models.Q(status__in=[state.value for state in OPEN_STATES]),
             ),
+            # Complaints sorted by their next deadline (the list's ordering=deadline or -deadline,
+            # with or without filters; closed ones have none and sort last): the first page is
+            # the first rows of this index, not a sort of every complaint joined to its customer.
+            models.Index(next_deadline(), models.F("id"), name="complaints_deadline_idx"),
+            # The dashboard's complaint KPIs read the complaints whose horizon reaches the period
+            # (complaints.expressions.kpi_horizon): a range of this index, not the whole table.
+            models.Index(kpi_horizon(), name="complaints_kpi_horizon_idx"),
             # The escalation sweep's one query: what is due now, oldest first.
             models.Index(
                 fields=["next_escalation_at"],

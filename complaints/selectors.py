@@ -9,7 +9,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DateTimeField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -22,6 +21,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints.expressions import WORKED_ON, next_deadline
 from complaints.models import OPEN_STATES, Attachment, Communication, Complaint, Escalation, Survey
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
@@ -35,7 +35,6 @@ SEVERITY_RANK = Case(
     default=Value(1),
     output_field=IntegerField(),
 )
-WORKED_ON = (ComplaintStatus.NEW, ComplaintStatus.ACKNOWLEDGED, ComplaintStatus.INVESTIGATING)
 
 
 def overdue_q(now) -> Q:
@@ -50,16 +49,6 @@ def breached_q(now) -> Q:
         overdue_q(now)
         | Q(acknowledged_at__gt=F("first_response_due"))
         | Q(resolved_at__gt=F("resolution_due"))
-    )
-
-
-def next_deadline():
-    """The deadline that matters now: first response while new, resolution while worked on."""
-    return Case(
-        When(status=ComplaintStatus.NEW, then=F("first_response_due")),
-        When(status__in=WORKED_ON, then=F("resolution_due")),
-        default=None,
-        output_field=DateTimeField(),
     )
 
 

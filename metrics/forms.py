@@ -8,6 +8,7 @@ from metrics.kpis import KPI_CHOICES, KpiFilters, Period
 from metrics.models import KpiTarget, ReviewItemKind, ReviewOutputCategory
 from qms import roles as qms_roles
 from qms.web import ReasonVersionForm
+from qms.widgets import PlainSelect
 
 MAX_PERIOD_DAYS = 5 * 366
 DEFAULT_DAYS = 90
@@ -41,7 +42,7 @@ class KpiQueryForm(forms.Form):
     to = forms.DateField(required=False, widget=DateInput, label="To")
     product = forms.IntegerField(required=False, min_value=1)
     category = forms.IntegerField(required=False, min_value=1)
-    severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), ("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")])
+    severity = forms.ChoiceField(required=False, choices=[("", "Any severity"), ("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")], widget=PlainSelect)
     department = forms.IntegerField(required=False, min_value=1)
 
     def __init__(self, data=None, *args, **kwargs):
@@ -77,16 +78,17 @@ class DashboardFilterForm(KpiQueryForm):
 
         super().__init__(*args, **kwargs)
         self.fields["product"] = forms.TypedChoiceField(
-            required=False, coerce=int, empty_value=None,
-            choices=[("", "All products")] + [(p.pk, f"{p.code} {p.name}") for p in Product.objects.order_by("code")],
+            required=False, coerce=int, empty_value=None, widget=PlainSelect,
+            choices=[("", "All products")]
+            + [(pk, f"{code} {name}") for pk, code, name in Product.objects.order_by("code").values_list("pk", "code", "name")],
         )
         self.fields["category"] = forms.TypedChoiceField(
-            required=False, coerce=int, empty_value=None,
-            choices=[("", "All categories")] + [(c.pk, c.name) for c in Category.objects.order_by("name")],
+            required=False, coerce=int, empty_value=None, widget=PlainSelect,
+            choices=[("", "All categories")] + list(Category.objects.order_by("name").values_list("pk", "name")),
         )
         self.fields["department"] = forms.TypedChoiceField(
-            required=False, coerce=int, empty_value=None,
-            choices=[("", "All departments")] + [(d.pk, d.name) for d in Department.objects.order_by("name")],
+            required=False, coerce=int, empty_value=None, widget=PlainSelect,
+            choices=[("", "All departments")] + list(Department.objects.order_by("name").values_list("pk", "name")),
         )
 
 

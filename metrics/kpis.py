@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DateTimeField,
     F,
@@ -27,10 +26,8 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.aggregates import Aggregate
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from metrics import batch
@@ -261,7 +258,10 @@ class Percentile(Aggregate):
 class HoursBetween(Func):
     """Elapsed hours from the first expression to the second, as a float."""
 
-    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)"
+    # date_part gives a double; EXTRACT gives a numeric since PostgreSQL 14, and numeric
+    # arithmetic and sorting made the dashboard's percentiles a quarter slower (measured at
+    # 100k complaints: the complaint KPI query 71 -> 56 ms, same figures).
+    template = "(date_part('epoch', %(expressions)s) / 3600.0)"
     arg_joiner = " - "
     output_field = FloatField()
 
@@ -368,33 +368,12 @@ def _complaint_expressions(period: Period, now) -> dict:
     }
 
 
-# The far future, for complaints that are still unresolved (a KPI of any period may count them).
-UNRESOLVED = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
-
-
 def complaint_horizon():
-    """For each complaint, the latest moment at which a KPI can still see it: its latest event
-    or deadline (received, acknowledged, resolved, first-response due, resolution due), or the
-    far future while it is unresolved and not rejected (open complaints are a stock that every
-    period counts). A complaint whose horizon is before a period (and before the moment stock
-    KPIs are measured) takes part in none of that period's KPIs, so the KPI query reads only
-    the complaints with `horizon >= start`, not all history.
+    """Each complaint's KPI horizon (complaints.expressions.kpi_horizon): the complaints app
+    owns the expression and its index, complaints_kpi_horizon_idx."""
+    from complaints.expressions import kpi_horizon
 
-    With an index on exactly this expression (complaints_kpi_horizon_idx, which the complaints
-    app owns) that is an index range scan of about the period's complaints; without it, a
-    sequential scan that still skips the aggregates for the rows outside the horizon."""
-    received = F("received_at")
-    # Coalesce: SQLite's MAX() (make run) gives NULL when any argument is NULL; PostgreSQL's
-    # GREATEST ignores NULLs. Every event is at or after receipt, so this changes nothing.
-    return Greatest(
-        received,
-        *(Coalesce(name, received) for name in ("acknowledged_at", "resolved_at", "first_response_due", "resolution_due")),
-        Case(
-            When(Q(resolved_at__isnull=True) & ~Q(status="rejected"), then=Value(UNRESOLVED)),
-            default=received,
-            output_field=DateTimeField(),
-        ),
-    )
+    return kpi_horizon()
 
 
 def complaint_aggregates(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
@@ -505,9 +484,11 @@ def training_stock_q(t: datetime.datetime) -> dict[str, Q]:
     return {"in_force": in_force, "done": done, "overdue": overdue}
 
 
-def training_by_department(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
-    """Assignments in force, done and overdue per trainee department, for every period (the
-    training KPIs are their sums; the dashboard's chart shows them per department)."""
+def training_by_trainee(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
+    """Assignments in force, done and overdue per trainee, for every period (the training KPIs
+    are their sums; the dashboard's chart adds them up per department with trainee_departments).
+    Grouped by the trainee's id, with no join: joining every assignment to its trainee and
+    department before grouping took a third of this query's time at 60,000 assignments."""
     from training.models import TrainingAssignment
 
     def build(period):
@@ -517,9 +498,17 @@ def training_by_department(periods: list[Period], filters: KpiFilters, now=None)
     return (
         TrainingAssignment.objects.filter(filters.department_q("user__department_id"))
         .order_by()
-        .values("user__department__name")
+        .values("user_id")
         .annotate(**_for_each(periods, build))
     )
+
+
+def trainee_departments() -> QuerySet:
+    """Every user's department name (None without one), to add training_by_trainee's rows up
+    per department."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.order_by().values("id", "department__name")
 
 
 def documents_overdue(periods: list[Period], filters: KpiFilters, now=None) -> QuerySet:
@@ -544,7 +533,7 @@ def kpi_querysets(periods: list[Period], filters: KpiFilters = NO_FILTERS, *, no
         "units": shipped_units_by_product(periods, filters),
         "capas": capa_aggregates(periods, filters, now),
         "checks": check_aggregates(periods, filters),
-        "training": training_by_department(periods, filters, now),
+        "training": training_by_trainee(periods, filters, now),
         "documents": documents_overdue(periods, filters, now),
     }
 

@@ -2,12 +2,17 @@
 variable lookups and an {% include %} per row, the larger part of the list page's time at 100k
 complaints (measured with cProfile; bench/README.md). The HTML is the same as the template's."""
 
+import datetime
+from functools import lru_cache
+
 from django import template
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import get_language
 
 from complaints.workflow import ComplaintStatus
 from qms.templatetags.qms_tags import badge
@@ -17,8 +22,23 @@ register = template.Library()
 DASH = mark_safe('<span class="muted">—</span>')
 
 
-def _local(value, fmt: str) -> str:
-    return dateformat.format(timezone.localtime(value), fmt)
+@lru_cache(maxsize=256)
+def _month(language: str | None, month: int) -> str:
+    """Django's "M" (the month's abbreviation) in the active language, looked up once."""
+    return dateformat.format(datetime.date(2000, month, 1), "M")
+
+
+def _local(value: datetime.datetime, *, year: bool = True, zone: bool = False) -> str:
+    """Django's date formats "j M Y, H:i" (or "j M, H:i"; with zone, "j M Y, H:i T") in local
+    time, written directly: dateformat.format costs about ten times as much, and a list page
+    formats 50 to 75 dates (tests/complaints/test_list_rows.py compares the two)."""
+    local = timezone.localtime(value)
+    text = f"{local.day} {_month(get_language(), local.month)}"
+    if year:
+        text += f" {local.year}"
+    text += f", {local.hour:02d}:{local.minute:02d}"
+    # The zone through Django's "T", which leaves it out at an ambiguous local time.
+    return f"{text} {dateformat.format(local, 'T')}" if zone else text
 
 
 @register.simple_tag
@@ -27,20 +47,20 @@ def deadline_cell(c):
     is_overdue, complaints.selectors.complaints_annotated)."""
     due = c.next_deadline
     if due:
-        title = _local(due, "j M Y, H:i T")
+        title = _local(due, zone=True)
         if c.is_overdue:
             return format_html('<span class="badge bad" title="{}">overdue {}</span>', title, timesince(due))
         return format_html(
             '<span class="cmp-due" title="{}">{}</span> <span class="muted small">in {}</span>',
-            title, _local(due, "j M, H:i"), timeuntil(due),
+            title, _local(due, year=False), timeuntil(due),
         )
     if c.status == ComplaintStatus.AWAITING_CUSTOMER:
         return mark_safe('<span class="badge warn">clock paused</span>')
     return DASH
 
 
-def _row(c):
-    url = c.get_absolute_url()
+def _row(c, detail_url):
+    url = detail_url(c.pk)
     breached = c.is_breached
     customer = c.customer
     level = c.escalation_level
@@ -69,7 +89,7 @@ def _row(c):
         badge(c.severity, c.get_severity_display()),
         badge(c.status, c.get_status_display()),
         c.assignee.full_name if c.assignee_id else "—",
-        _local(c.received_at, "j M Y, H:i"),
+        _local(c.received_at),
         deadline_cell(c),
         format_html('<span class="badge {}">L{}</span>', "bad" if level >= 2 else "warn", level) if level else mark_safe('<span class="muted">0</span>'),
     )
@@ -78,4 +98,10 @@ def _row(c):
 @register.simple_tag
 def complaint_rows(complaints):
     """The <tr> of each complaint of the list page (complaint_list.html's table body)."""
-    return format_html_join("\n    ", "{}", ((_row(c),) for c in complaints))
+    # Complaint.get_absolute_url once, not a reverse() per row.
+    before, after = reverse("complaints:detail", args=[0]).rsplit("0", 1)
+
+    def detail_url(pk):
+        return f"{before}{pk}{after}"
+
+    return format_html_join("\n    ", "{}", ((_row(c, detail_url),) for c in complaints))

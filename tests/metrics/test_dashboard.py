@@ -114,3 +114,45 @@ def test_who_sees_the_dashboard(client_for, personas, persona, status):
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("metrics:dashboard"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_training_chart_adds_trainees_up_per_department(client_for, manager, build):
+    """The training query groups by trainee (no join); the chart adds trainees up per department,
+    people without a department last."""
+    from qms.models import Department
+    from tests.conftest import make_user
+
+    quality = Department.objects.get_or_create(name="Quality")[0]
+    production = Department.objects.get_or_create(name="Production")[0]
+    alice, bob = make_user("alice", department=quality), make_user("bob", department=quality)
+    carol, dave = make_user("carol", department=production), make_user("dave")
+    doc = build.document()
+    build.assignment(user=alice, document=doc, assigned_at=at(days_ago(20)), due_date=days_ago(5), status="completed", completed_at=at(days_ago(6)))
+    build.assignment(user=bob, document=doc, assigned_at=at(days_ago(20)), due_date=days_ago(-5))
+    build.assignment(user=carol, document=doc, assigned_at=at(days_ago(20)), due_date=days_ago(5))
+    build.assignment(user=dave, document=doc, assigned_at=at(days_ago(20)), due_date=days_ago(5), status="completed", completed_at=at(days_ago(7)))
+    response = client_for(manager).get(reverse("metrics:dashboard"), {"department": ""})
+    chart = charts_of(response)["chart-training"]
+    assert chart["labels"] == ["Production", "Quality", "No department"]
+    assert chart["datasets"][0]["data"] == [0.0, 50.0, 100.0]
+    table = response.content.decode().split("<th>Department</th>", 1)[1].split("</table>", 1)[0]
+    assert "<td>Quality</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">0</td>" in table
+    assert "<td>Production</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">1</td>" in table
+    # Filtered to one department, only its trainees count.
+    only_quality = charts_of(client_for(manager).get(reverse("metrics:dashboard"), {"department": quality.pk}))["chart-training"]
+    assert only_quality["labels"] == ["Quality"] and only_quality["datasets"][0]["data"] == [50.0]
+
+
+def test_pareto_and_product_table_name_categories_and_products(client_for, manager, build):
+    """The received-complaints query groups by ids; the names are added from their tables."""
+    build.complaint(received_at=at(days_ago(2)), category=build.category)
+    build.complaint(received_at=at(days_ago(3)), category=build.category)
+    uncategorised = build.complaint(received_at=at(days_ago(3)), product=build.other_product)
+    type(uncategorised).objects.filter(pk=uncategorised.pk).update(category=None)  # test set-up only
+    response = client_for(manager).get(reverse("metrics:dashboard"))
+    pareto = charts_of(response)["chart-pareto"]
+    assert pareto["labels"] == [build.category.name, "Uncategorised"]
+    assert pareto["datasets"][0]["data"] == [2, 1]
+    html = response.content.decode()
+    products = html.split("Complaint rate per product", 1)[1].split("</table>", 1)[0]
+    assert f"<strong>{build.other_product.code}</strong> {build.other_product.name}" in products
