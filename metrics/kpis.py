@@ -452,8 +452,14 @@ def capa_aggregates(periods: list[Period], filters: KpiFilters, now=None) -> Que
     from capa.models import Capa
 
     _start, end = _span(periods)
+    # Every FILTER needs the CAPA closed at or after the period's start or the moment the stock
+    # is measured, or not closed: the CAPAs closed before all of that (most of the history) are
+    # not read.
+    horizon = min(min(p.start_at, p.as_of(now)) for p in periods)
     return one_row(
-        Capa.objects.filter(filters.department_q("owner__department_id"), created_at__lt=end),
+        Capa.objects.filter(filters.department_q("owner__department_id"), created_at__lt=end).filter(
+            Q(closed_at__isnull=True) | Q(closed_at__gte=horizon)
+        ),
         **_for_each(periods, lambda p: _capa_expressions(p, now)),
     )
 
@@ -495,8 +501,11 @@ def training_by_trainee(periods: list[Period], filters: KpiFilters, now=None) ->
         q = training_stock_q(period.as_of(now))
         return {name: Count("id", filter=condition) for name, condition in q.items()}
 
+    # Waived or superseded before every moment measured: in force at none of them, not read.
+    horizon = min(p.as_of(now) for p in periods)
     return (
         TrainingAssignment.objects.filter(filters.department_q("user__department_id"))
+        .exclude(status__in=["waived", "superseded"], closed_at__lt=horizon)
         .order_by()
         .values("user_id")
         .annotate(**_for_each(periods, build))
