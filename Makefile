@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint fmt migrate check bench smoke clean
+.PHONY: run test install lint fmt migrate check bench bench-growth smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ check: lint
 
 bench: install
 	bash bench/run.sh $(if $(SCALE),--scale $(SCALE),) $(if $(PEER),--peer,)
+
+## make bench-growth: the 10k and 100k databases of two earlier runs measured side by side.
+bench-growth: install
+	bash bench/growth.sh
 
 smoke: install
 	bash scripts/smoke_run.sh

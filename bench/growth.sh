@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The "cost at 100k within 1.3x of 10k" pages measured side by side (`make bench-growth`).
+#
+#   bash bench/growth.sh [--seq 200] [--conc 8] [--duration 20] [--warmup 5]
+#
+# Needs the databases of an earlier `make bench SCALE=10k` and `make bench SCALE=100k` (and their
+# seed.json). Two separate runs are half an hour apart on a shared machine whose speed drifts by
+# more than 30% over that time; here both databases are served at once (two gunicorns, 2 sync
+# workers each, each with its own Redis database) and each page is measured on 10k, then at once
+# on 100k, page by page, as the peer is in run.sh. Writes bench/results/raw/100k/growth_{10k,100k}.json
+# and writes the 100k report again (bench/report.py uses these figures for the growth target).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SEQ=200; CONC=8; DURATION=20; WARMUP=5; SEQ_MAX=${SEQ_MAX_SECONDS:-120}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seq) SEQ=$2; shift 2 ;;
+    --conc) CONC=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+SMALL=10k; LARGE=100k
+PY="${PY:-$ROOT/.venv/bin/python}"
+PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+RESULTS="${BENCH_REPORT_DIR:-$ROOT/bench/results}"
+RAW="$RESULTS/raw/$LARGE"; RAW_SMALL="$RESULTS/raw/$SMALL"
+for scale in $SMALL $LARGE; do
+  [ -f "$RESULTS/raw/$scale/seed.json" ] && psql "$PG/qms_bench_$scale" -qAtc "SELECT 1" >/dev/null 2>&1 \
+    || { echo "no seeded qms_bench_$scale: run make bench SCALE=$scale first" >&2; exit 1; }
+done
+
+DB="qms_bench_$LARGE"; WORK="${TMPDIR:-/tmp}/qms-bench/growth"
+mkdir -p "$WORK"
+source "$ROOT/bench/env.sh"
+"$PY" manage.py collectstatic --noinput -v0
+
+serve() {  # $1 = database, $2 = port, $3 = Redis URL
+  DATABASE_URL="$PG/$1" REDIS_URL="$3" CELERY_BROKER_URL="$3" .venv/bin/gunicorn qms.wsgi:application --workers 2 \
+    --worker-class sync --bind "127.0.0.1:$2" --pid "$WORK/gunicorn-$2.pid" --error-logfile "$WORK/gunicorn-$2.log" \
+    --log-level warning --daemon
+  for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$2/healthz/" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "gunicorn on $2 did not come up; see $WORK/gunicorn-$2.log" >&2; return 1
+}
+stop() {
+  for pidfile in "$WORK"/gunicorn-*.pid; do
+    [ -f "$pidfile" ] && { kill -TERM "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; }
+  done
+}
+trap stop EXIT
+serve "qms_bench_$LARGE" 8010 "${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}"
+serve "qms_bench_$SMALL" 8012 "${BENCH_REDIS_URL_SMALL:-redis://127.0.0.1:6379/14}"
+
+rm -f "$RAW/growth_$SMALL.json" "$RAW/growth_$LARGE.json"
+for name in $("$PY" -c "from bench.report import GROWTH_PAGES; print(' '.join(GROWTH_PAGES))"); do
+  for side in "$SMALL 8012 $RAW_SMALL" "$LARGE 8010 $RAW"; do
+    set -- $side
+    "$PY" -m bench.http_bench --base "http://127.0.0.1:$2" --meta "$3/seed.json" --seq "$SEQ" --conc "$CONC" --duration "$DURATION" \
+      --warmup "$WARMUP" --seq-max-seconds "$SEQ_MAX" --only "$name" --out "$RAW/growth_$1.json" || echo "!! $name on $1 had errors"
+  done
+done
+stop
+"$PY" -m bench.report --scale "$LARGE" --raw "$RAW" --out-dir "$RESULTS" --peer-dir "${PEER_DIR:-$ROOT/../shared/peers/helpdesk}"
