@@ -274,6 +274,16 @@ class Complaint(VersionedModel):
             # with or without filters; closed ones have none and sort last): the first page is
             # the first rows of this index, not a sort of every complaint joined to its customer.
             models.Index(next_deadline(), models.F("id"), name="complaints_deadline_idx"),
+            # One person's open complaints by deadline ("My work", the list filtered to an
+            # assignee): a range of this index. Without it the planner walks the deadline index
+            # above through every complaint to find one person's (77 ms at 100k).
+            models.Index(
+                models.F("assignee"),
+                next_deadline(),
+                models.F("id"),
+                name="complaints_assignee_due_idx",
+                condition=models.Q(status__in=[state.value for state in OPEN_STATES]),
+            ),
             # The dashboard's complaint KPIs read the complaints whose horizon reaches the period
             # (complaints.expressions.kpi_horizon): a range of this index, not the whole table.
             models.Index(kpi_horizon(), name="complaints_kpi_horizon_idx"),

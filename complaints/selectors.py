@@ -18,6 +18,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -223,14 +224,27 @@ def my_work(user) -> list[WorkSection]:
     team also the new complaints nobody has taken yet."""
     if not qms_roles.has_role(user, *qms_roles.QUALITY) or qms_roles.is_read_only(user):
         return []
-    now = timezone.now()
-    base = complaints_annotated(now).select_related("customer")
-    mine = base.filter(assignee=user, status__in=OPEN_STATES).order_by(F("next_deadline").asc(nulls_last=True), "id")
-    unassigned = base.filter(assignee__isnull=True, status=ComplaintStatus.NEW).order_by(F("first_response_due").asc(nulls_last=True), "id")
+    mine = Q(assignee=user, status__in=OPEN_STATES)
+    unassigned = Q(assignee__isnull=True, status=ComplaintStatus.NEW)
+    # Both lists in one query, nearest deadline first (a new complaint's deadline is its first
+    # response), with each list's total: a window per list numbers and counts its rows.
+    group = Case(When(mine, then=Value(0)), default=Value(1), output_field=IntegerField())
+    order = [F("next_deadline").asc(nulls_last=True), F("id").asc()]
+    rows = list(
+        complaints_annotated(timezone.now())
+        .select_related("customer")
+        .filter(mine | unassigned)
+        .annotate(
+            work_list=group,
+            work_rank=Window(RowNumber(), partition_by=[group], order_by=order),
+            match_count=Window(Count("pk"), partition_by=[group]),
+        )
+        .filter(work_rank__lte=10)
+        .order_by("work_list", "work_rank")
+    )
+    mine_items = [row for row in rows if row.work_list == 0]
+    unassigned_items = [row for row in rows if row.work_list == 1][:5]
     list_url = reverse("complaints:list")
-    # The first rows and the total of each list in one query (a window count over the match).
-    mine_items = list(mine.annotate(match_count=Window(Count("pk")))[:10])
-    unassigned_items = list(unassigned.annotate(match_count=Window(Count("pk")))[:5])
     sections = [
         WorkSection(
             title="My open complaints",

@@ -74,3 +74,19 @@ def test_deadline_sort_breaks_ties_by_id_in_the_sort_direction(api_for, manager,
         for n in (1, 2, 3, 4)
     ]
     assert paged == [first.pk, second.pk, third.pk, closed.pk]
+
+
+
+def test_my_open_complaints_are_found_from_the_assignee_index(client_for, staff, make_complaint):
+    """"My work": one person's open complaints are a range of complaints_assignee_due_idx,
+    not a walk of the deadline index through every complaint."""
+    make_complaint(assignee=staff)
+    with CaptureQueriesContext(connection) as context:
+        assert client_for(staff).get("/").status_code == 200
+    mine = next(q["sql"] for q in context.captured_queries if '"complaints_complaint"."assignee_id" =' in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + mine)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    assert "complaints_assignee_due_idx" in text
