@@ -26,6 +26,7 @@ from complaints.expressions import WORKED_ON, next_deadline
 from complaints.models import OPEN_STATES, Attachment, Communication, Complaint, Escalation, Survey
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
+from qms.audit.rows import RowRequest, bulk_rows, link_related
 from qms.models import Signature, Transition
 from qms.mywork import WorkSection
 
@@ -168,35 +169,20 @@ def complaint_page_parts(complaint: Complaint) -> ComplaintPage:
         signatures=rows("signatures", lambda s: (s.signed_at, s.pk)),
     )
     signatures_by_id = {sig.pk: sig for sig in page.signatures}
-    _link(page.attachments, "uploaded_by", people_by_id)
-    _link(page.communications, "author", people_by_id)
-    _link(page.transitions, "actor", people_by_id)
-    _link(page.transitions, "signature", signatures_by_id)
-    _link(page.signatures, "signer", people_by_id)
+    link_related(page.attachments, "uploaded_by", people_by_id)
+    link_related(page.communications, "author", people_by_id)
+    link_related(page.transitions, "actor", people_by_id)
+    link_related(page.transitions, "signature", signatures_by_id)
+    link_related(page.signatures, "signer", people_by_id)
     for row in [*page.escalations, *page.surveys, *page.attachments, *page.communications]:
         type(row)._meta.get_field("complaint").set_cached_value(row, complaint)
     return page
 
 
 def _rows_of(requests: list[tuple[str, object]]) -> dict[str, list]:
-    """{tag: rows} of every (tag, queryset), in one UNION ALL query (qms.audit.rows.bulk_rows).
-    Where that module is not there yet (it lands with the audit-trail work of issue 9), one
-    query per part: the same rows, a few more queries."""
-    try:
-        from qms.audit.rows import RowRequest, bulk_rows
-    except ImportError:
-        return {tag: list(queryset) for tag, queryset in requests}
+    """{tag: rows} of every (tag, queryset), in one UNION ALL query (qms.audit.rows.bulk_rows)."""
     fetched = bulk_rows([RowRequest(tag, queryset) for tag, queryset in requests])
     return {tag: [row for row, _extra in rows] for tag, rows in fetched.items()}
-
-
-def _link(rows: list, name: str, objects: dict) -> None:
-    """Fill each row's foreign-key cache from objects already fetched (no query on access)."""
-    for row in rows:
-        model_field = type(row)._meta.get_field(name)
-        related = objects.get(getattr(row, model_field.attname))
-        if related is not None:
-            model_field.set_cached_value(row, related)
 
 
 def complaint_counts(user, *, now=None) -> dict:

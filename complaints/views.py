@@ -47,11 +47,10 @@ from complaints.models import (
 )
 from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
-from qms.audit.selectors import record_history
+from qms.audit.selectors import mark_signatures, record_history
 from qms.errors import DomainError
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
-from qms.signatures import content_hash, signed_content
 from qms.web import TransitionView
 
 PUBLIC_FORM_LIMIT = 5  # submissions per address per hour
@@ -106,9 +105,7 @@ class ComplaintDetailView(RoleRequiredMixin, DetailView):
         page = selectors.complaint_page_parts(complaint)
         # What qms.web.record_audit_context gives every record page, with the transitions and
         # signatures read in the page's one query for the record's parts.
-        current = content_hash(signed_content(complaint))
-        for signature in page.signatures:
-            signature.matches_record_now = signature.content_hash == current
+        mark_signatures(complaint, page.signatures)
         context.update(
             history_entries=record_history(complaint, limit=50),
             signatures=page.signatures,

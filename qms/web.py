@@ -18,7 +18,7 @@ def record_audit_context(record, user, workflow=None, *, history_limit: int = 50
     """What every record page shows beside the record: history, signatures, transitions and
     the actions the user may take now. A fixed number of queries. `known`: rows the page has
     loaded already (linked records), which the history's diffs name without fetching again."""
-    from qms.audit.selectors import record_history
+    from qms.audit.selectors import record_history, signatures_and_transitions
 
     signatures, transitions = signatures_and_transitions(record)
     return {
@@ -28,41 +28,6 @@ def record_audit_context(record, user, workflow=None, *, history_limit: int = 50
         "transitions": transitions,
         "actions": workflow.available(record, user) if workflow else [],
     }
-
-
-def signatures_and_transitions(record) -> tuple[list, list]:
-    """The record's signatures (each told whether the record still has the content signed, as
-    qms.audit.selectors.signatures_with_checks does) and workflow steps, oldest first, with the
-    people who signed or acted: all in one UNION ALL query (qms.audit.rows.bulk_rows)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Q
-
-    from qms.audit.rows import RowRequest, bulk_rows
-    from qms.models import Signature, Transition
-    from qms.signatures import content_hash, signed_content
-
-    own = {"content_type": ContentType.objects.get_for_model(record), "object_id": record.pk}
-    signatures = Signature.objects.filter(**own)
-    transitions = Transition.objects.filter(**own)
-    people = get_user_model()._base_manager.filter(
-        Q(pk__in=signatures.values("signer_id")) | Q(pk__in=transitions.values("actor_id"))
-    )
-    fetched = bulk_rows([RowRequest("signatures", signatures), RowRequest("transitions", transitions), RowRequest("people", people)])
-    people_by_id = {person.pk: person for person, _extra in fetched.get("people", [])}
-    signature_list = sorted((row for row, _extra in fetched.get("signatures", [])), key=lambda s: (s.signed_at, s.pk))
-    transition_list = sorted((row for row, _extra in fetched.get("transitions", [])), key=lambda t: (t.at, t.pk))
-    signatures_by_id = {sig.pk: sig for sig in signature_list}
-    current = content_hash(signed_content(record))
-    signer = Signature._meta.get_field("signer")
-    actor, signature = Transition._meta.get_field("actor"), Transition._meta.get_field("signature")
-    for sig in signature_list:
-        sig.matches_record_now = sig.content_hash == current
-        signer.set_cached_value(sig, people_by_id.get(sig.signer_id))
-    for step in transition_list:
-        actor.set_cached_value(step, people_by_id.get(step.actor_id))
-        signature.set_cached_value(step, signatures_by_id.get(step.signature_id))
-    return signature_list, transition_list
 
 
 def history_entries(record, *, limit: int = 50) -> list[dict]:

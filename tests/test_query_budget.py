@@ -16,7 +16,7 @@ BUDGET = 12
 OVER_BUDGET: dict[str, tuple[int, str]] = {
     # Empty. "My work" was 13 (one query per section); the complaints' two lists now share one
     # (complaints.selectors.my_work). The CAPA page was 13; a record page now reads its
-    # signatures, workflow steps and their people in one (qms.web.signatures_and_transitions).
+    # signatures, workflow steps and their people in one (qms.audit.selectors.signatures_and_transitions).
 }
 
 

@@ -95,3 +95,13 @@ def _value(field, raw):
     if isinstance(field, models.BinaryField):
         return bytes.fromhex(raw[2:]) if isinstance(raw, str) and raw.startswith("\\x") else raw
     return field.to_python(raw)
+
+
+def link_related(rows: list, name: str, objects: dict) -> None:
+    """Fill each row's `name` foreign-key cache from objects already fetched, by id (no query on
+    access): the rows and the objects they point to came back from the same bulk_rows call."""
+    for row in rows:
+        model_field = type(row)._meta.get_field(name)
+        related = objects.get(getattr(row, model_field.attname))
+        if related is not None:
+            model_field.set_cached_value(row, related)

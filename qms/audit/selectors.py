@@ -30,8 +30,8 @@ from qms.audit.display import (
     prepare_history_rows,
     record_url,
 )
-from qms.audit.rows import RowRequest, bulk_rows
-from qms.models import SecurityEvent, Signature
+from qms.audit.rows import RowRequest, bulk_rows, link_related
+from qms.models import SecurityEvent, Signature, Transition
 from qms.pagination import planner_estimate
 from qms.signatures import content_hash, signatures_for, signed_content
 
@@ -639,11 +639,34 @@ def record_history(record, *, limit: int = 200, known=()) -> list[TrailEntry]:
 def signatures_with_checks(record) -> list:
     """The record's signatures, each told whether its hash still matches the content that was
     signed (integrity) and whether the record still has that content today."""
+    return mark_signatures(record, list(signatures_for(record)))
+
+
+def mark_signatures(record, signatures: list) -> list:
+    """Tell each of the record's signatures whether the record still has the content signed."""
     current = content_hash(signed_content(record))
-    signatures = list(signatures_for(record))
     for sig in signatures:
         sig.matches_record_now = sig.content_hash == current
     return signatures
+
+
+def signatures_and_transitions(record) -> tuple[list, list]:
+    """The record's signatures (marked as signatures_with_checks marks them) and workflow steps,
+    oldest first, with the people who signed or acted: all in one UNION ALL query."""
+    own = {"content_type": ContentType.objects.get_for_model(record), "object_id": record.pk}
+    signatures = Signature.objects.filter(**own)
+    transitions = Transition.objects.filter(**own)
+    people = get_user_model()._base_manager.filter(
+        Q(pk__in=signatures.values("signer_id")) | Q(pk__in=transitions.values("actor_id"))
+    )
+    fetched = bulk_rows([RowRequest("signatures", signatures), RowRequest("transitions", transitions), RowRequest("people", people)])
+    people_by_id = {person.pk: person for person, _extra in fetched.get("people", [])}
+    signature_list = sorted((row for row, _extra in fetched.get("signatures", [])), key=lambda s: (s.signed_at, s.pk))
+    transition_list = sorted((row for row, _extra in fetched.get("transitions", [])), key=lambda t: (t.at, t.pk))
+    link_related(signature_list, "signer", people_by_id)
+    link_related(transition_list, "actor", people_by_id)
+    link_related(transition_list, "signature", {sig.pk: sig for sig in signature_list})
+    return mark_signatures(record, signature_list), transition_list
 
 
 def actions_for_filter() -> list[tuple[str, str]]:

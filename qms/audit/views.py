@@ -15,11 +15,10 @@ from qms.audit.selectors import (
     audit_trail,
     decode_cursor,
     record_history,
-    signatures_with_checks,
+    signatures_and_transitions,
 )
 from qms.audit.verify import latest_verification
 from qms.permissions import RoleRequiredMixin
-from qms.workflow import transitions_for
 
 AUDIT_READERS = frozenset({qms_roles.AUDITOR, qms_roles.MANAGER, qms_roles.ADMINISTRATOR})
 PAGE_SIZES = (25, 50, 100, 200)
@@ -152,13 +151,14 @@ class RecordAuditView(AuditReaderMixin, TemplateView):
     def get_context_data(self, model_label, pk, **kwargs):
         context = super().get_context_data(**kwargs)
         record = get_record(model_label, pk)
+        signatures, transitions = signatures_and_transitions(record)
         context.update(
             record=record,
             model_label=model_label,
             verbose_name=record._meta.verbose_name,
             history_entries=record_history(record),
-            signatures=signatures_with_checks(record),
-            transitions=list(transitions_for(record)),
+            signatures=signatures,
+            transitions=transitions,
             sections=exports.dossier_sections(record),
             record_url=_safe_absolute_url(record),
         )
