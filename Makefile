@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint fmt migrate check bench bench-growth smoke clean
+.PHONY: run test test-moments install lint fmt migrate check bench bench-growth smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 ## make test: lint, migration check and the whole suite on PostgreSQL and Redis.
 test: install
 	bash scripts/test.sh
+
+## make test-moments: the date-sensitive modules with the clock at each moment of tests/moments.txt.
+test-moments: install
+	bash scripts/test_moments.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

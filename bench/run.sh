@@ -53,12 +53,7 @@ RAW="${BENCH_RAW:-$ROOT/bench/results/raw/$SCALE}"
 REPORT_DIR="${BENCH_REPORT_DIR:-$ROOT/bench/results}"
 mkdir -p "$WORK" "$RAW"
 
-# The peer is another Django project: none of our settings may leak into its processes.
-peer_env() {
-  env -u DATABASE_URL -u DEBUG -u SECRET_KEY -u ALLOWED_HOSTS -u DJANGO_SETTINGS_MODULE -u PYTHONPATH \
-    -u REDIS_URL -u CELERY_BROKER_URL -u CELERY_DEFAULT_QUEUE -u QMS_VAR_DIR -u EMAIL_URL -u LOG_LEVEL \
-    -u SECURE_SSL_REDIRECT -u SECURE_COOKIES -u SECURE_HSTS_SECONDS "$@"
-}
+source "$ROOT/bench/peer_env.sh"  # peer_env: the peer's processes get none of our settings
 psql_admin() { psql "$PG/postgres" -qAtX -v ON_ERROR_STOP=1 "$@"; }
 
 source "$ROOT/bench/env.sh"
@@ -72,7 +67,7 @@ stop_ours() {
     rm -f "$GUNICORN_PID"
   fi
 }
-stop_peer() { [ "$PEER" = 1 ] && WORK="$PEER_WORK" bash "$PEER_DIR/gunicorn_stop.sh" >/dev/null 2>&1 || true; }
+stop_peer() { [ "$PEER" = 1 ] && peer_env WORK="$PEER_WORK" bash "$PEER_DIR/gunicorn_stop.sh" >/dev/null 2>&1 || true; }
 trap 'stop_ours; stop_peer; rm -f "$BENCH_RUNNING_COPY"' EXIT
 
 machine() {  # $1 = label
@@ -144,9 +139,9 @@ if [ "$HTTP" = 1 ]; then
   PEER_DB="helpdesk_$SCALE"
   if [ "$PEER" = 1 ]; then
     export WORK_PEER_PY="$PEER_WORK/venv/bin/python"
-    if ! /usr/lib/postgresql/15/bin/pg_isready -h 127.0.0.1 -p "${PEER_PGPORT:-55432}" -q; then WORK="$PEER_WORK" bash "$PEER_DIR/pg_start.sh"; fi
+    if ! /usr/lib/postgresql/15/bin/pg_isready -h 127.0.0.1 -p "${PEER_PGPORT:-55432}" -q; then peer_env WORK="$PEER_WORK" bash "$PEER_DIR/pg_start.sh"; fi
     if [ ! -x "$WORK_PEER_PY" ] || ! psql "postgres://postgres@127.0.0.1:${PEER_PGPORT:-55432}/$PEER_DB" -qAtc "SELECT 1" >/dev/null 2>&1; then
-      echo "the peer is not set up: running $PEER_DIR/setup.sh"; WORK="$PEER_WORK" bash "$PEER_DIR/setup.sh"
+      echo "the peer is not set up: running $PEER_DIR/setup.sh"; peer_env WORK="$PEER_WORK" bash "$PEER_DIR/setup.sh"
     fi
     (cd "$PEER_DIR/project" && peer_env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" count_queries.py --out "$RAW/peer_queries.json" \
       && peer_env HD_DB="$PEER_DB" WORK="$PEER_WORK" "$WORK_PEER_PY" cleanup.py) | tee "$RAW/peer_queries.txt"

@@ -15,6 +15,7 @@ from complaints.models import (
     Product,
     SlaPolicy,
 )
+from qms.datetimes import LocalDateTimeField
 from qms.web import ReasonVersionForm
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -113,6 +114,7 @@ class ComplaintCreateForm(ComplaintFieldsMixin, TriageFieldsMixin, forms.ModelFo
     class Meta:
         model = Complaint
         fields = COMPLAINT_FIELDS
+        field_classes = {"received_at": LocalDateTimeField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,6 +134,7 @@ class ComplaintEditForm(ComplaintFieldsMixin, TriageFieldsMixin, ReasonVersionFo
     class Meta:
         model = Complaint
         fields = COMPLAINT_FIELDS
+        field_classes = {"received_at": LocalDateTimeField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,7 +160,7 @@ class AttachmentForm(forms.Form):
 class CommunicationForm(forms.Form):
     direction = forms.ChoiceField(choices=Communication.Direction.choices)
     channel = forms.ChoiceField(choices=Channel.choices)
-    at = forms.DateTimeField(
+    at = LocalDateTimeField(
         label="When", widget=LocalDateTimeInput(), input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"], required=False,
         help_text="Leave empty for now.",
     )

@@ -1,6 +1,7 @@
 """Shared fixtures: personas (one user per role, plus an outsider with no role), logged-in
 browser and API clients, and a real Celery worker process for the tests that need one."""
 
+import datetime
 import os
 import subprocess
 import sys
@@ -34,6 +35,124 @@ def make_user(username, role=None, **extra):
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+# --at: run tests with the clock at fixed instants (time-machine), so that date-sensitive code
+# and tests are tried at the moments that break naive code (clock changes, year end, leap day,
+# business-calendar edges). `--at MOMENT` (repeatable) or `--moments FILE` (tests/moments.txt):
+# every selected test runs once per moment, each run starting with the clock at that instant
+# and ticking from there (timeouts and polling loops still work); the summary counts the
+# outcomes per moment. scripts/test_moments.sh runs the date-sensitive modules this way.
+# PostgreSQL's own now() is not moved, which is why the product reads "now" from Python
+# (timezone.now()) and never from the database.
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("clock")
+    group.addoption(
+        "--at",
+        metavar="ISO8601",
+        action="append",
+        default=[],
+        help="run each test with the clock starting at this instant, with its UTC offset "
+        "(e.g. 2026-10-25T01:30:00+01:00); repeat for several moments",
+    )
+    group.addoption("--moments", metavar="FILE", default=None, help="the moments to run at, one per line (# comments)")
+
+
+def _parse_moment(value: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise pytest.UsageError(f"--at {value!r}: not an ISO 8601 date and time ({error})") from None
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--at {value!r}: give the UTC offset, e.g. {value}+00:00")
+    return moment
+
+
+def clock_moments(config) -> list[str]:
+    values = list(config.getoption("--at", default=None) or [])
+    path = config.getoption("--moments", default=None)
+    if path:
+        for line in Path(path).read_text().splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                values.append(line.strip())
+    for value in values:
+        _parse_moment(value)
+    return values
+
+
+def pytest_configure(config):
+    config._qms_moments = clock_moments(config)
+    config._qms_moment_outcomes = {}
+
+
+def pytest_report_header(config):
+    moments = config._qms_moments
+    if moments:
+        return f"clock: each test runs at {len(moments)} moment(s): {', '.join(moments)}"
+    return None
+
+
+def pytest_generate_tests(metafunc):
+    moments = metafunc.config._qms_moments
+    if len(moments) > 1:
+        metafunc.parametrize("_clock_moment", moments, indirect=True, ids=[f"at {m}" for m in moments])
+
+
+def pytest_collection_modifyitems(config, items):
+    moments = config._qms_moments
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        moment = callspec.params.get("_clock_moment") if callspec else None
+        if moment or len(moments) == 1:
+            item.user_properties.append(("clock_moment", moment or moments[0]))
+
+
+@pytest.fixture(autouse=True)
+def _clock_moment(request):
+    """First of the function fixtures (autouse), so the records the others build see the moment."""
+    moments = request.config._qms_moments
+    if not moments:
+        yield None
+        return
+    import time_machine
+
+    moment = getattr(request, "param", None) or moments[0]
+    with time_machine.travel(_parse_moment(moment), tick=True):
+        yield moment
+
+
+def pytest_runtest_logreport(report):
+    from_item = dict(report.user_properties).get("clock_moment")
+    if from_item is None:
+        return
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None:
+        return
+    if report.when == "call" or report.outcome != "passed":
+        counts = config._qms_moment_outcomes.setdefault(from_item, {})
+        outcome = "error" if report.when != "call" and report.outcome == "failed" else report.outcome
+        counts[outcome] = counts.get(outcome, 0) + 1
+
+
+_CONFIG: list = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    _CONFIG[:] = [session.config]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    outcomes = config._qms_moment_outcomes
+    if not outcomes:
+        return
+    terminalreporter.section("tests per moment")
+    for moment in config._qms_moments:
+        counts = outcomes.get(moment, {})
+        text = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no tests"
+        terminalreporter.write_line(f"{moment:27} {text}")
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from complaints import services
 from complaints.models import BusinessCalendar, Holiday
@@ -12,6 +13,14 @@ from tests.complaints.conftest import ensure_policies
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture(autouse=True)
+def _in_the_week_after_the_examples():
+    """The examples are complaints received in November 2026; a complaint cannot be received in
+    the future, so the clock stands in the week after them, whatever day the suite runs on."""
+    with time_machine.travel(datetime(2026, 11, 27, 12, 0, tzinfo=LONDON), tick=True):
+        yield
 
 
 @pytest.fixture

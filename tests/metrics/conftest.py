@@ -16,7 +16,11 @@ TZ = timezone.get_default_timezone()
 
 
 def at(day: datetime.date, hour: int = 12, minute: int = 0) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)), TZ)
+    """The instant of that local wall-clock time, in UTC, so that `at(day) + 144 * H` is 144
+    elapsed hours even across a clock change (aware arithmetic in a zone with DST adds
+    wall-clock time: 144 hours across the end of BST would be 145)."""
+    local = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)), TZ)
+    return local.astimezone(datetime.UTC)
 
 
 def days_ago(n: int) -> datetime.date:
