@@ -49,7 +49,26 @@ def test_open_list_of_one_severity_is_counted_from_the_open_counts_index(client_
     assert "Index Only Scan using complaints_open_counts_idx" in plan(count_query)
 
 
-def test_kpi_complaint_query_reads_the_horizon_index():
+@pytest.fixture
+def table_of_real_shape(make_complaint):
+    """2,000 closed complaints of long ago for another handler, analysed: on an empty or
+    one-row table the planner's pick depended on the statistics that earlier tests had left
+    behind (these plan tests failed in random order). Plain rows are enough for a plan."""
+    from tests.conftest import make_user
+
+    template = make_complaint()
+    other = make_user("other-handler")
+    long_ago = timezone.now() - timedelta(days=3 * 365)
+    fields = {f.attname: getattr(template, f.attname) for f in Complaint._meta.concrete_fields if not f.primary_key}
+    fields.update(assignee_id=other.pk, status="closed", received_at=long_ago, acknowledged_at=long_ago,
+                  resolved_at=long_ago, closed_at=long_ago, first_response_due=long_ago, resolution_due=long_ago,
+                  next_escalation_at=None, is_reportable=False, resolution="Replaced.")
+    Complaint.objects.bulk_create(Complaint(**{**fields, "reference": f"CMP-PLAN-{n:05d}"}) for n in range(2000))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")
+
+
+def test_kpi_complaint_query_reads_the_horizon_index(table_of_real_shape):
     period = kpis.Period.last_days(30)
     sql, params = kpis.complaint_aggregates([period, period.previous()], kpis.NO_FILTERS).query.sql_with_params()
     assert "complaints_kpi_horizon_idx" in plan(sql, params)
@@ -77,22 +96,10 @@ def test_deadline_sort_breaks_ties_by_id_in_the_sort_direction(api_for, manager,
 
 
 
-def test_my_open_complaints_are_found_from_the_assignee_index(client_for, staff, make_complaint):
+def test_my_open_complaints_are_found_from_the_assignee_index(client_for, staff, make_complaint, table_of_real_shape):
     """"My work": one person's open complaints are a range of complaints_assignee_due_idx,
     not a walk of the deadline index through every complaint."""
-    from tests.conftest import make_user
-
-    mine = make_complaint(assignee=staff)
-    # A table with the shape of real use (many people's complaints), analysed: on a table of
-    # one row the planner's pick depended on the statistics that earlier tests had left behind
-    # (it failed in random order). Plain rows are enough for a plan.
-    other = make_user("other-handler")
-    fields = {f.attname: getattr(mine, f.attname) for f in Complaint._meta.concrete_fields if not f.primary_key}
-    Complaint.objects.bulk_create(
-        Complaint(**{**fields, "reference": f"CMP-PLAN-{n:05d}", "assignee_id": other.pk}) for n in range(2000)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE complaints_complaint")
+    make_complaint(assignee=staff)
     with CaptureQueriesContext(connection) as context:
         assert client_for(staff).get("/").status_code == 200
     query = next(q["sql"] for q in context.captured_queries if '"complaints_complaint"."assignee_id" =' in q["sql"])

@@ -4,6 +4,7 @@ confirmation resets the date, or a new revision is started."""
 import datetime
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from documents import services
@@ -25,8 +26,7 @@ def set_due(document, days_from_today, actor):
 
 def test_release_sets_the_review_date_one_period_after_the_effective_date(effective_document):
     version = effective_document.effective_version
-    assert effective_document.next_review_due == datetime.date(version.effective_from.year + 2, version.effective_from.month,
-                                                               version.effective_from.day)
+    assert effective_document.next_review_due == version.effective_from + relativedelta(years=2)
 
 
 def test_sweep_reminds_once_then_escalates_per_30_days(effective_document, staff, manager):
@@ -56,7 +56,7 @@ def test_confirm_no_change_resets_the_date_and_a_new_reminder_cycle_starts(effec
     review = services.periodic_review_confirm(effective_document, actor=staff, password=PASSWORD, comment="Still matches the line.")
     effective_document.refresh_from_db()
     today = timezone.localdate()
-    assert effective_document.next_review_due == today.replace(year=today.year + 2) == review.next_review_due
+    assert effective_document.next_review_due == today + relativedelta(years=2) == review.next_review_due
     assert review.due_on == today - datetime.timedelta(days=5)
     assert services.review_reminders_sweep() == 0
 
@@ -79,4 +79,19 @@ def test_changing_the_review_period_moves_the_next_review_date(effective_documen
     services.document_update(effective_document, actor=staff, reason="Yearly review from now on",
                              expected_version=effective_document.version, review_period_months=12)
     effective_document.refresh_from_db()
-    assert effective_document.next_review_due == start.replace(year=start.year + 1)
+    assert effective_document.next_review_due == start + relativedelta(years=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (datetime.date(2028, 2, 29), 24, datetime.date(2030, 2, 28)),  # no 29 Feb in 2030: the last day of February
+        (datetime.date(2028, 2, 29), 48, datetime.date(2032, 2, 29)),
+        (datetime.date(2026, 8, 31), 6, datetime.date(2027, 2, 28)),
+        (datetime.date(2026, 12, 31), 12, datetime.date(2027, 12, 31)),
+    ],
+)
+def test_the_review_date_of_a_month_end_is_the_same_month_end_or_the_last_day(start, months, expected):
+    from documents.workflow import next_review_date
+
+    assert next_review_date(start, months) == expected
