@@ -41,7 +41,11 @@ class TriageFieldsMixin(forms.Form):
     investigation_required = forms.ChoiceField(label="Investigation required?", choices=YES_NO, required=False)
     no_investigation_reason = forms.CharField(
         label="Why no investigation", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="E.g. a similar complaint was investigated already (name it).",
+        help_text="A written justification, when no earlier investigated complaint covers it.",
+    )
+    no_investigation_reference = forms.CharField(
+        label="Investigated under complaint", max_length=20, required=False,
+        help_text="The reference of the earlier complaint investigated for the same problem (e.g. CMP-2026-00042).",
     )
     is_reportable = forms.ChoiceField(label="Reportable to a regulator?", choices=YES_NO, required=False)
     reportability_reason = forms.CharField(
@@ -53,14 +57,29 @@ class TriageFieldsMixin(forms.Form):
         return {
             "investigation_required": yes_no_value(data.get("investigation_required")),
             "no_investigation_reason": data.get("no_investigation_reason", ""),
+            "no_investigation_reference": data.get("no_investigation_reference") or None,
             "is_reportable": yes_no_value(data.get("is_reportable")),
             "reportability_reason": data.get("reportability_reason", ""),
         }
 
+    def clean_no_investigation_reference(self):
+        from complaints.services import complaint_by_reference
+        from qms.errors import ValidationFailed
+
+        try:
+            return complaint_by_reference(self.cleaned_data.get("no_investigation_reference", "").strip())
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.field_errors["no_investigation_reference"]) from None
+
     def clean(self):
+        from complaints.services import NO_INVESTIGATION_NEEDS_BASIS, REPORTABLE_NEEDS_INVESTIGATION
+
         cleaned = super().clean()
-        if cleaned.get("investigation_required") == "no" and not cleaned.get("no_investigation_reason", "").strip():
-            self.add_error("no_investigation_reason", "Say why no investigation is needed.")
+        if cleaned.get("investigation_required") == "no":
+            if cleaned.get("is_reportable") == "yes":
+                self.add_error("investigation_required", REPORTABLE_NEEDS_INVESTIGATION)
+            if not cleaned.get("no_investigation_reference") and not cleaned.get("no_investigation_reason", "").strip():
+                self.add_error("no_investigation_reason", NO_INVESTIGATION_NEEDS_BASIS)
         if cleaned.get("is_reportable") in {"yes", "no"} and not cleaned.get("reportability_reason", "").strip():
             self.add_error("reportability_reason", "Give the reason for the reportability decision.")
         return cleaned
@@ -144,6 +163,8 @@ class ComplaintEditForm(ComplaintFieldsMixin, TriageFieldsMixin, ReasonVersionFo
             self.initial["investigation_required"] = yes_no_initial(self.instance.investigation_required)
             self.initial["is_reportable"] = yes_no_initial(self.instance.is_reportable)
             self.initial["no_investigation_reason"] = self.instance.no_investigation_reason
+            reference = self.instance.no_investigation_reference
+            self.initial["no_investigation_reference"] = reference.reference if reference else ""
             self.initial["reportability_reason"] = self.instance.reportability_reason
 
     def changes(self) -> dict:

@@ -191,6 +191,11 @@ class Channel(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class NoInvestigationBasis(models.TextChoices):
+    EARLIER_INVESTIGATION = "earlier_investigation", "Investigated under an earlier complaint"
+    JUSTIFICATION = "justification", "Written justification"
+
+
 OPEN_STATES = (
     ComplaintStatus.NEW,
     ComplaintStatus.ACKNOWLEDGED,
@@ -241,6 +246,15 @@ class Complaint(VersionedModel):
     # Regulated triage (21 CFR 820.198(b), QMSR 820.35(a), ISO 13485 8.2.2): who decided what, why.
     investigation_required = models.BooleanField(null=True, blank=True)
     no_investigation_reason = models.TextField(blank=True, max_length=4000)
+    # QMSR 820.35: a "no investigation" decision names the earlier complaint investigated for the
+    # same problem, or gives a written justification; the basis records which one it was.
+    no_investigation_basis = models.CharField(
+        max_length=30, choices=NoInvestigationBasis.choices, blank=True, editable=False
+    )
+    no_investigation_reference = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="cited_by_no_investigation",
+        verbose_name="earlier investigated complaint",
+    )
     investigation_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )

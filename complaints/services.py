@@ -33,6 +33,7 @@ from complaints.models import (
     Customer,
     Escalation,
     Holiday,
+    NoInvestigationBasis,
     Product,
     Severity,
     SlaPolicy,
@@ -206,19 +207,57 @@ def find_recurrence(complaint: Complaint) -> Complaint | None:
     )
 
 
+TRIAGE_DECISION_FIELDS = ("investigation_required", "no_investigation_reason", "no_investigation_reference")
+REPORTABILITY_FIELDS = ("is_reportable", "reportability_reason")
+
+
+def complaint_by_reference(value) -> Complaint | None:
+    """A complaint named by the user: the row, its id, or its reference (CMP-2026-00042)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Complaint):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = Complaint.objects.filter(pk=value).first()
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+        found = Complaint.objects.filter(pk=int(value.strip())).first()
+    elif isinstance(value, str) and len(value.strip()) <= 20:
+        found = Complaint.objects.filter(reference__iexact=value.strip()).first()
+    else:
+        found = None
+    if found is None:
+        raise ValidationFailed.on("no_investigation_reference", f"No complaint {str(value)[:40]!r} is known.")
+    return found
+
+
 def apply_triage(complaint: Complaint, *, fields, actor, **decision) -> None:
-    """Set the regulated triage fields and who decided, when they change."""
-    if "investigation_required" in decision or "no_investigation_reason" in decision:
+    """Set the regulated triage fields and who decided, when they change. The basis of a "no
+    investigation" decision is derived: the earlier complaint it names, else the written text."""
+    if "no_investigation_reference" in decision:
+        decision["no_investigation_reference"] = complaint_by_reference(decision["no_investigation_reference"])
+    if any(name in decision for name in TRIAGE_DECISION_FIELDS):
         changed = False
-        for name in ("investigation_required", "no_investigation_reason"):
+        for name in TRIAGE_DECISION_FIELDS:
             if name in decision and getattr(complaint, name) != decision[name]:
                 _set(complaint, fields, name, decision[name])
                 changed = True
+        if complaint.investigation_required is False:
+            basis = (
+                NoInvestigationBasis.EARLIER_INVESTIGATION
+                if complaint.no_investigation_reference_id
+                else NoInvestigationBasis.JUSTIFICATION
+            )
+        else:
+            basis = ""
+            if complaint.no_investigation_reference_id is not None:
+                _set(complaint, fields, "no_investigation_reference", None)
+        if complaint.no_investigation_basis != basis:
+            _set(complaint, fields, "no_investigation_basis", basis)
         if changed:
             _set(complaint, fields, "investigation_decided_by", actor)
-    if "is_reportable" in decision or "reportability_reason" in decision:
+    if any(name in decision for name in REPORTABILITY_FIELDS):
         changed = False
-        for name in ("is_reportable", "reportability_reason"):
+        for name in REPORTABILITY_FIELDS:
             if name in decision and getattr(complaint, name) != decision[name]:
                 _set(complaint, fields, name, decision[name])
                 changed = True
@@ -226,16 +265,63 @@ def apply_triage(complaint: Complaint, *, fields, actor, **decision) -> None:
             _set(complaint, fields, "reportability_decided_by", actor)
 
 
-def check_triage(complaint: Complaint) -> None:
-    """A "no investigation" decision needs its justification (820.198(b)), and a reportability
-    decision needs its reason; both are checked whenever the decision is recorded."""
-    errors = {}
-    if complaint.investigation_required is False and not complaint.no_investigation_reason.strip():
-        errors["no_investigation_reason"] = ["Say why no investigation is needed."]
-    if complaint.is_reportable is not None and not complaint.reportability_reason.strip():
+REPORTABLE_NEEDS_INVESTIGATION = (
+    "A reportable complaint must be investigated (21 CFR 820.198(d)): set \"investigation required\" to yes."
+)
+NO_INVESTIGATION_NEEDS_BASIS = (
+    "Name the earlier complaint that was investigated for the same problem, or give a written justification."
+)
+
+
+def triage_errors(
+    complaint: Complaint,
+    *,
+    investigation_required,
+    no_investigation_reason: str,
+    no_investigation_reference,
+    is_reportable,
+    reportability_reason: str,
+    closing: bool = False,
+) -> dict[str, list[str]]:
+    """The one rule of the regulatory decision (21 CFR 820.198(b), (d); QMSR 820.35), checked
+    when it is recorded (create, edit, API) and again at closure, where it must be complete."""
+    errors: dict[str, list[str]] = {}
+    if investigation_required is None and closing:
+        errors["investigation_required"] = ["Record whether an investigation was required."]
+    if investigation_required is False:
+        if is_reportable is True:
+            errors["investigation_required"] = [REPORTABLE_NEEDS_INVESTIGATION]
+        if no_investigation_reference is not None:
+            earlier = no_investigation_reference
+            if earlier.pk == complaint.pk:
+                errors["no_investigation_reference"] = ["Name another complaint, not this one."]
+            elif earlier.investigation_required is not True or earlier.status == ComplaintStatus.REJECTED:
+                errors["no_investigation_reference"] = [f"{earlier.reference} was not investigated; name one that was."]
+            elif complaint.received_at and earlier.received_at > complaint.received_at:
+                errors["no_investigation_reference"] = [f"{earlier.reference} was received after this complaint."]
+        elif not (no_investigation_reason or "").strip():
+            errors["no_investigation_reason"] = [NO_INVESTIGATION_NEEDS_BASIS]
+    if is_reportable is None and closing:
+        errors["is_reportable"] = ["Record whether the complaint is reportable to a regulator."]
+    elif is_reportable is not None and not (reportability_reason or "").strip():
         errors["reportability_reason"] = ["Give the reason for the reportability decision."]
+    return errors
+
+
+def check_triage(complaint: Complaint, *, closing: bool = False) -> None:
+    """triage_errors() on the decision stored on the row; ValidationFailed when incomplete."""
+    errors = triage_errors(
+        complaint,
+        investigation_required=complaint.investigation_required,
+        no_investigation_reason=complaint.no_investigation_reason,
+        no_investigation_reference=complaint.no_investigation_reference,
+        is_reportable=complaint.is_reportable,
+        reportability_reason=complaint.reportability_reason,
+        closing=closing,
+    )
     if errors:
-        raise ValidationFailed("The regulatory decision is incomplete.", field_errors=errors)
+        message = errors.get("investigation_required", ["The regulatory decision is incomplete."])[0]
+        raise ValidationFailed(message, field_errors=errors)
 
 
 # --- Complaints ----------------------------------------------------------------------------
@@ -254,10 +340,11 @@ EDITABLE_FIELDS = (
     "received_at",
     "investigation_required",
     "no_investigation_reason",
+    "no_investigation_reference",
     "is_reportable",
     "reportability_reason",
 )
-TRIAGE_FIELDS = {"investigation_required", "no_investigation_reason", "is_reportable", "reportability_reason"}
+TRIAGE_FIELDS = {*TRIAGE_DECISION_FIELDS, *REPORTABILITY_FIELDS}
 
 
 def _check_received_at(received_at, *, now) -> None:
@@ -291,6 +378,7 @@ def complaint_create(
     received_at=None,
     investigation_required: bool | None = None,
     no_investigation_reason: str = "",
+    no_investigation_reference=None,
     is_reportable: bool | None = None,
     reportability_reason: str = "",
     reason: str = "",
@@ -334,6 +422,7 @@ def complaint_create(
         actor=actor,
         investigation_required=investigation_required,
         no_investigation_reason=no_investigation_reason.strip(),
+        no_investigation_reference=no_investigation_reference,
         is_reportable=is_reportable,
         reportability_reason=reportability_reason.strip(),
     )

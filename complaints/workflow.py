@@ -101,31 +101,41 @@ def resolve(ctx: TransitionContext) -> None:
 
 
 def guard_close(ctx: TransitionContext) -> None:
-    """Closure needs the regulatory decisions (21 CFR 820.198(b), (d); QMSR 820.35(a)): whether
-    an investigation was needed (and if not, why), and whether it is reportable (and why)."""
+    """Closure needs the complete regulatory decision (21 CFR 820.198(b), (d); QMSR 820.35(a)):
+    whether an investigation was needed (and if not, which earlier investigation covers it or
+    why not; never for a reportable complaint), and whether it is reportable (and why)."""
+    from complaints import services
+
     record = ctx.record
     investigation = _yes_no(ctx, "investigation_required")
     no_investigation_reason = _text(ctx, "no_investigation_reason", 4000)
+    reference = ctx.data.get("no_investigation_reference")
     reportable = _yes_no(ctx, "is_reportable")
     reportability_reason = _text(ctx, "reportability_reason", 4000)
     investigation = record.investigation_required if investigation is None else investigation
     no_investigation_reason = no_investigation_reason or record.no_investigation_reason
+    if reference is None or reference == "":
+        reference = record.no_investigation_reference
+    else:
+        reference = services.complaint_by_reference(reference)
     reportable = record.is_reportable if reportable is None else reportable
     reportability_reason = reportability_reason or record.reportability_reason
-    errors = {}
-    if investigation is None:
-        errors["investigation_required"] = ["Record whether an investigation was required."]
-    elif investigation is False and not no_investigation_reason:
-        errors["no_investigation_reason"] = ["Say why no investigation was needed."]
-    if reportable is None:
-        errors["is_reportable"] = ["Record whether the complaint is reportable to a regulator."]
-    elif not reportability_reason:
-        errors["reportability_reason"] = ["Give the reason for the reportability decision."]
+    errors = services.triage_errors(
+        record,
+        investigation_required=investigation,
+        no_investigation_reason=no_investigation_reason,
+        no_investigation_reference=reference if investigation is False else None,
+        is_reportable=reportable,
+        reportability_reason=reportability_reason,
+        closing=True,
+    )
     if errors:
-        raise ValidationFailed("The regulatory decision is incomplete.", field_errors=errors)
+        message = errors.get("investigation_required", ["The regulatory decision is incomplete."])[0]
+        raise ValidationFailed(message, field_errors=errors)
     ctx.data.update(
         investigation_required=investigation,
         no_investigation_reason=no_investigation_reason,
+        no_investigation_reference=reference,
         is_reportable=reportable,
         reportability_reason=reportability_reason,
     )
@@ -140,6 +150,7 @@ def close(ctx: TransitionContext) -> None:
         actor=ctx.actor,
         investigation_required=ctx.data["investigation_required"],
         no_investigation_reason=ctx.data["no_investigation_reason"],
+        no_investigation_reference=ctx.data["no_investigation_reference"],
         is_reportable=ctx.data["is_reportable"],
         reportability_reason=ctx.data["reportability_reason"],
     )

@@ -45,7 +45,7 @@ class CategorySerializer(serializers.ModelSerializer):
 READ_ONLY_COMPLAINT_FIELDS = [
     "id", "reference", "status", "acknowledged_at", "resolved_at", "closed_at", "first_response_due",
     "resolution_due", "sla_paused_hours", "escalation_level", "is_recurring", "recurrence_of", "resolution",
-    "capas", "is_overdue", "is_breached", "investigation_decided_by", "reportability_decided_by",
+    "capas", "is_overdue", "is_breached", "investigation_decided_by", "reportability_decided_by", "no_investigation_basis",
 ]
 
 
@@ -68,7 +68,7 @@ class ComplaintSerializer(VersionedSerializerMixin, serializers.ModelSerializer)
             "category", "severity", "status", "assignee", "received_at", "acknowledged_at", "resolved_at",
             "closed_at", "first_response_due", "resolution_due", "sla_paused_hours", "escalation_level",
             "is_recurring", "recurrence_of", "investigation_required", "no_investigation_reason",
-            "investigation_decided_by", "is_reportable", "reportability_reason", "reportability_decided_by",
+            "no_investigation_reference", "no_investigation_basis", "investigation_decided_by", "is_reportable", "reportability_reason", "reportability_decided_by",
             "resolution", "capas", "is_overdue", "is_breached", "version", "reason",
         ]
         read_only_fields = READ_ONLY_COMPLAINT_FIELDS
