@@ -465,6 +465,9 @@ class Seeder:
             calendar = complaint_services.calendar_for(policy, cache)
             fast[severity] = FastCalendar(calendar, self.start.date() - dt.timedelta(days=5), self.now.date())
         self.policies = policies
+        from complaints import sla as complaint_sla
+
+        self.terms = {severity: complaint_sla.Terms.from_policy(policy).to_json() for severity, policy in policies.items()}
         # Same arithmetic as the app (checked on a sample).
         for severity, policy in policies.items():
             calendar = complaint_services.calendar_for(policy, cache)
@@ -545,6 +548,7 @@ class Seeder:
                 "severity": severity, "status": "new", "assignee_id": None, "created_by_id": creator,
                 "created_at": received + dt.timedelta(minutes=rng.randint(1, 90)), "received_at": received,
                 "acknowledged_at": None, "resolved_at": None, "closed_at": None, "sla_policy_id": policy.pk if policy else None,
+                "sla_terms": self.terms[severity] if policy else {},
                 "first_response_due": cal.add_hours(received, policy.first_response_hours) if policy else None,
                 "resolution_due": cal.add_hours(received, policy.resolution_hours) if policy else None,
                 "sla_paused_at": None, "sla_paused_hours": Decimal("0.00"), "escalation_level": 0, "next_escalation_at": None,

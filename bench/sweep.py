@@ -41,7 +41,7 @@ def prepare(due: int) -> dict:
         )
         chosen = [row[0] for row in cursor.fetchall()]
         cursor.execute(
-            "UPDATE complaints_complaint SET status = 'new', severity = 'critical', sla_policy_id = %s, "
+            "UPDATE complaints_complaint SET status = 'new', severity = 'critical', sla_policy_id = %s, sla_terms = '{}', "
             "received_at = now() - interval '96 minutes', acknowledged_at = NULL, escalation_level = 0, "
             "sla_paused_hours = 0, first_response_due = now() + interval '24 minutes', "
             "resolution_due = now() + interval '1344 minutes', next_escalation_at = now() - interval '6 minutes' "

@@ -84,6 +84,10 @@ class Capa(VersionedModel):
     implemented_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     reopen_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Set once by the recurrence sweep when a complaint repeats the problem of this closed CAPA
+    # (complaints.selectors.complaint_repeats): the CAPA shows it, its owner is told.
+    recurred_after_closure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recurrence_after_closure = models.CharField(max_length=300, blank=True, editable=False)
     history = regulated_history(m2m_fields=["complaints"], m2m_bases=[ChainedM2MHistoryBase])
 
     class Meta:

@@ -624,26 +624,22 @@ def check_transition(check: EffectivenessCheck, name: str, *, actor, reason: str
 # --- recurrence ------------------------------------------------------------------------------
 
 
-def recurrence_complaints(capa: Capa):
-    """New complaints with the same product and category as the CAPA's complaints, received
-    since implementation (None when the CAPA has no complaints or is not implemented)."""
-    from complaints.models import Complaint
+def recurrence_complaints(capa: Capa, *, since=None):
+    """Complaints that repeat the problem of the CAPA's complaints (the same recurrence key, by
+    the rule the recurrence KPI counts with: complaints.selectors.complaint_repeats), received
+    since implementation or `since` (None when the CAPA has no such complaints or is not
+    implemented)."""
+    from complaints.selectors import complaint_repeats
 
-    if capa.implemented_at is None:
+    since = since or capa.implemented_at
+    if since is None:
         return None
     # The page prefetches the complaints; the sweep reads them here (one query either way).
-    linked = [(c.pk, c.product_id, c.category_id) for c in capa.complaints.all()]
-    pairs = {(product_id, category_id) for _pk, product_id, category_id in linked}
-    if not pairs:
+    linked = [(c.pk, c.recurrence_key) for c in capa.complaints.all()]
+    keys = {key for _pk, key in linked if key}
+    if not keys:
         return None
-    match = Q()
-    for product_id, category_id in pairs:
-        match |= Q(product_id=product_id, category_id=category_id)
-    return (
-        Complaint.objects.filter(match, received_at__gte=capa.implemented_at)
-        .exclude(pk__in=[pk for pk, _product, _category in linked])
-        .order_by("received_at")
-    )
+    return complaint_repeats(keys, since=since).exclude(pk__in=[pk for pk, _key in linked]).order_by("received_at")
 
 
 # --- the sweeps (ARCHITECTURE.md rule 4) -----------------------------------------------------
@@ -780,7 +776,7 @@ def detect_recurrences(*, today: date | None = None, limit: int = 200) -> int:
                     continue
                 reason = (
                     f"Recurrence during the observation window: {len(found)} new complaint(s) with the same "
-                    f"product and category since implementation ({', '.join(found)})."
+                    f"problem since implementation ({', '.join(found)})."
                 )
                 check_record_result(check, "mark_not_effective", actor=system, reason=reason, evidence=reason)
                 # check_record_result told the owner and the managers (notify_reopened).
@@ -792,3 +788,51 @@ def detect_recurrences(*, today: date | None = None, limit: int = 200) -> int:
                 )
                 reopened += 1
     return reopened
+
+
+def recurrence_after_closure_days() -> int:
+    return int(getattr(settings, "CAPA_RECURRENCE_AFTER_CLOSURE_DAYS", 365))
+
+
+def flag_recurrences_after_closure(*, now=None, limit: int = 200) -> int:
+    """A repeat of a closed CAPA's problem (received after its closure, within
+    CAPA_RECURRENCE_AFTER_CLOSURE_DAYS) raises the CAPA's "recurrence after closure" flag once,
+    with history, and gives its owner the task of assessing it (ISO 13485 8.5.2 f: review the
+    effectiveness of the action taken). The flag column is the once-marker: a second sweep finds
+    nothing to do."""
+    now = now or timezone.now()
+    system = system_user()
+    flagged = 0
+    with transaction.atomic():
+        capas = list(
+            Capa.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=CapaStatus.CLOSED,
+                source=Source.COMPLAINT,
+                recurred_after_closure_at__isnull=True,
+                closed_at__gte=now - timedelta(days=recurrence_after_closure_days()),
+            )
+            .select_related("owner")
+            .prefetch_related("complaints")
+            .order_by("closed_at", "id")[:limit]
+        )
+        for capa in capas:
+            repeats = recurrence_complaints(capa, since=capa.closed_at)
+            found = list(repeats.values_list("reference", flat=True)[:20]) if repeats is not None else []
+            if not found:
+                continue
+            capa.recurred_after_closure_at = now
+            capa.recurrence_after_closure = ", ".join(found)[:300]
+            reason = f"Recurrence after closure: {', '.join(found)} repeat the problem of {capa.reference}."
+            save_versioned(
+                capa, actor=system, reason=reason, fields=["recurred_after_closure_at", "recurrence_after_closure"],
+                action="flag",
+            )
+            notify(
+                [capa.owner],
+                subject=f"{capa.reference}: the problem recurred after closure; assess it",
+                body=f"{reason}\nDecide whether the CAPA's actions were effective and raise a new CAPA if not.",
+                url=capa.get_absolute_url(),
+            )
+            flagged += 1
+    return flagged

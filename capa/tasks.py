@@ -27,6 +27,7 @@ def sweep() -> dict:
     check reminders, then overdue actions."""
     return {
         "reopened": services.detect_recurrences(),
+        "recurred_after_closure": services.flag_recurrences_after_closure(),
         "check_reminders": services.remind_due_checks(),
         "action_escalations": services.escalate_overdue_actions(),
     }

@@ -14,6 +14,7 @@ from complaints.models import (
     Complaint,
     Customer,
     Escalation,
+    FailureMode,
     Holiday,
     Product,
     SlaPolicy,
@@ -36,7 +37,7 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 @admin.register(Complaint)
 class ComplaintAdmin(ReadOnlyHistoryAdmin):
     list_display = ["reference", "title", "status", "severity", "assignee", "received_at", "first_response_due", "resolution_due", "escalation_level"]
-    list_filter = ["status", "severity", "channel", "is_recurring", "category"]
+    list_filter = ["status", "severity", "channel", "is_recurring", "category", "failure_mode"]
     search_fields = ["reference", "title", "customer__name", "lot_number"]
     list_select_related = ["assignee"]
     date_hierarchy = "received_at"
@@ -71,6 +72,14 @@ class ProductAdmin(VersionBumpAdmin):
 class CategoryAdmin(VersionBumpAdmin):
     list_display = ["name", "description", "is_active"]
     list_filter = ["is_active"]
+
+
+@admin.register(FailureMode)
+class FailureModeAdmin(VersionBumpAdmin):
+    list_display = ["name", "category", "description", "is_active"]
+    list_filter = ["is_active", "category"]
+    list_select_related = ["category"]
+    search_fields = ["name", "description"]
 
 
 class HolidayInline(admin.TabularInline):

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from complaints import services
-from complaints.models import Category, Customer, Holiday, Product, SlaPolicy
+from complaints.models import Category, Customer, FailureMode, Holiday, Product, SlaPolicy
 from qms.demo import DEMO_PASSWORD
 from qms.models import OutboxMessage
 from qms.services import system_user
@@ -54,6 +54,28 @@ COMPLAINTS = [
     ("Pump battery drains overnight", "Fully charged pump is flat by morning when on standby.", 1, "INF-200", "Product defect", "medium", "web_form", 0.2, "new", {}),
     ("Certificate of conformity missing", "CoC not included with lot CVC-2611; goods-in blocked.", 5, "CVC-14", "Documentation", "medium", "email", 1.5, "resolved", {}),
 ]
+
+# The failure mode each demo complaint is triaged to (the default list of migration 0011): the
+# recurrence key is product + failure mode, so only the second silent occlusion alarm repeats
+# an earlier complaint, as it really does; the cracked display, rejected as misuse, counts not.
+FAILURE_MODES = {
+    "Occlusion alarm silent during infusion": "Alarm silent or delayed",
+    "Occlusion alarm delayed on second pump": "Alarm silent or delayed",
+    "Pump alarm volume too low": "Alarm too quiet",
+    "Catheter kit missing guidewire": "Component missing",
+    "Wrong quantity delivered": "Wrong or short quantity",
+    "Glucose meter reads high": "Reading inaccurate",
+    "Strips out of date on arrival": "Short shelf life on arrival",
+    "Engineer arrived without parts": "Engineer without parts",
+    "Invoice charged twice": "Duplicate invoice",
+    "Dressing pack seal open": "Sterile seal open",
+    "Meter display cracked": "Display cracked or housing damaged",
+    "IFU missing from catheter kit": "Manual or IFU missing or wrong",
+    "Patient bruising after catheter insertion": "Patient or user injury",
+    "Rude reply from the help line": "Staff behaviour",
+    "Pump battery drains overnight": "Battery drains",
+    "Certificate of conformity missing": "Certificate missing or wrong",
+}
 
 COMMUNICATIONS = {
     "Occlusion alarm silent during infusion": [
@@ -99,6 +121,10 @@ def seed(log=print) -> None:
     categories = {c.name: c for c in Category.objects.all()}
     for name in sorted({row[4] for row in COMPLAINTS} - set(categories)):
         categories[name] = services.category_create(actor=manager, name=name)
+    if not FailureMode.objects.exists():
+        # The defaults come with migration 0011; re-create them if the table was emptied.
+        import_module("complaints.migrations.0011_default_failure_modes").create_defaults(django_apps, None)
+    failure_modes = {(m.category.name, m.name): m for m in FailureMode.objects.select_related("category")}
     now = timezone.now()
     handlers = [staff, staff2]
     for index, (title, description, customer_index, code, category, severity, channel, hours_ago, state, survey) in enumerate(COMPLAINTS):
@@ -110,6 +136,7 @@ def seed(log=print) -> None:
             customer=customers[customer_index],
             product=products.get(code),
             category=categories.get(category),
+            failure_mode=failure_modes.get((category, FAILURE_MODES.get(title, ""))),
             severity=severity,
             channel=channel,
             lot_number=f"LOT-{2600 + index}" if code else "",

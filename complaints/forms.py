@@ -11,6 +11,7 @@ from complaints.models import (
     Communication,
     Complaint,
     Customer,
+    FailureMode,
     Holiday,
     Product,
     SlaPolicy,
@@ -27,6 +28,10 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format=DATETIME_INPUT, **kwargs)
+
+
+def active_failure_modes():
+    return FailureMode.objects.filter(is_active=True, category__is_active=True).select_related("category")
 
 
 def yes_no_value(value):
@@ -86,8 +91,8 @@ class TriageFieldsMixin(forms.Form):
 
 
 COMPLAINT_FIELDS = [
-    "title", "description", "customer", "channel", "product", "lot_number", "udi", "category", "severity",
-    "assignee", "received_at",
+    "title", "description", "customer", "channel", "product", "lot_number", "udi", "category", "failure_mode",
+    "severity", "assignee", "received_at", "is_product_problem",
 ]
 
 
@@ -97,6 +102,10 @@ class ComplaintFieldsMixin:
         self.fields["assignee"].label_from_instance = lambda user: user.full_name
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["failure_mode"].queryset = active_failure_modes()
+        self.fields["failure_mode"].help_text = "What went wrong; recurrence is matched on it (with the product)."
+        self.fields["is_product_problem"].label = "A product problem?"
+        self.fields["is_product_problem"].help_text = 'Answer "no" for user error or misuse: it then counts as no recurrence.'
         self.fields["received_at"].widget = LocalDateTimeInput()
         self.fields["received_at"].input_formats = [DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         self.fields["received_at"].help_text = "When the customer told us; SLA deadlines count from here. Never in the future."
@@ -107,7 +116,7 @@ class ComplaintFieldsMixin:
         # The model choice fields have fetched these rows from their (narrower) querysets
         # already; the model's own check would look each one up again, one query per field.
         exclude = super()._get_validation_exclusions()
-        return exclude | {name for name in ("customer", "product", "category", "assignee") if name in self.fields}
+        return exclude | {name for name in ("customer", "product", "category", "failure_mode", "assignee") if name in self.fields}
 
     def clean_received_at(self):
         value = self.cleaned_data.get("received_at")
@@ -126,8 +135,8 @@ class ComplaintCreateForm(ComplaintFieldsMixin, TriageFieldsMixin, forms.ModelFo
 
     field_order = [
         "title", "description", "customer", "new_customer_name", "new_customer_organisation", "new_customer_email",
-        "new_customer_phone", "channel", "received_at", "product", "lot_number", "udi", "category", "severity",
-        "assignee",
+        "new_customer_phone", "channel", "received_at", "product", "lot_number", "udi", "category", "failure_mode",
+        "severity", "assignee",
     ]
 
     class Meta:
@@ -223,9 +232,17 @@ class PublicComplaintForm(forms.Form):
         label="Product (optional)", queryset=Product.objects.filter(is_active=True), required=False, empty_label="Not sure / not listed"
     )
     lot_number = forms.CharField(label="Lot or serial number (optional)", max_length=80, required=False)
+    failure_mode = forms.ModelChoiceField(
+        label="What went wrong? (optional)", queryset=FailureMode.objects.none(), required=False,
+        empty_label="Not sure / something else",
+    )
     title = forms.CharField(label="Subject", max_length=200)
     description = forms.CharField(label="What happened?", max_length=10000, widget=forms.Textarea(attrs={"rows": 6}))
     website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["failure_mode"].queryset = active_failure_modes()
 
 
 SCORE_WIDGET = forms.RadioSelect(attrs={"class": "score"})
@@ -257,6 +274,16 @@ class CategoryForm(forms.ModelForm):
     class Meta:
         model = Category
         fields = ["name", "description"]
+
+
+class FailureModeForm(forms.ModelForm):
+    class Meta:
+        model = FailureMode
+        fields = ["category", "name", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
 
 
 class SlaPolicyForm(ReasonVersionForm):

@@ -78,6 +78,27 @@ class Category(VersionedModel):
         return self.name
 
 
+class FailureMode(VersionedModel):
+    """The managed list of failure modes under each category ("no alarm", "display cracked"):
+    what a complaint's recurrence is matched on (ISO 9001 10.2.1 c, ISO 13485 8.2.2), so two
+    different problems of one product are not counted as a repeat."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="failure_modes")
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+    history = regulated_history()
+
+    class Meta:
+        ordering = ["category__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="complaints_failure_mode_unique_in_category")
+        ]
+
+    def __str__(self):
+        return f"{self.category.name}: {self.name}"
+
+
 class BusinessCalendar(VersionedModel):
     """When the complaint team works: a time zone, working weekdays (0 = Monday) and the working
     periods of a day as local wall-clock times; a gap between periods is a break
@@ -214,6 +235,9 @@ class Complaint(VersionedModel):
     lot_number = models.CharField("lot / serial number", max_length=80, blank=True)
     udi = models.CharField("UDI", max_length=120, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints")
+    failure_mode = models.ForeignKey(
+        FailureMode, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+    )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
     status = models.CharField(max_length=20, choices=ComplaintStatus.choices, default=ComplaintStatus.NEW, editable=False)
     assignee = models.ForeignKey(
@@ -230,6 +254,10 @@ class Complaint(VersionedModel):
 
     # SLA: deadlines stored as columns (ARCHITECTURE.md rule 4).
     sla_policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
+    # The terms in force when the complaint was received or its severity changed (a copy of the
+    # policy's hours, calendar and escalation steps, complaints.sla.Terms); every later deadline
+    # and escalation is counted on these, never on the policy as it is now (decision 0022).
+    sla_terms = models.JSONField(default=dict, blank=True, editable=False)
     first_response_due = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_due = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -237,7 +265,9 @@ class Complaint(VersionedModel):
     escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
     next_escalation_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # Recurrence: same product and category as a complaint received within the window.
+    # Recurrence: the same recurrence key (settings.COMPLAINT_RECURRENCE_KEY, product and failure
+    # mode by default) as a complaint received within the window; "" when a part is missing.
+    recurrence_key = models.CharField(max_length=200, blank=True, editable=False)
     is_recurring = models.BooleanField(default=False, editable=False)
     recurrence_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="recurrences", editable=False
@@ -264,6 +294,10 @@ class Complaint(VersionedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
 
+    # Closed as "not a product problem" (user error, misuse): such a complaint is no repeat of
+    # a product problem and repeats nothing (issue 16 item 5).
+    is_product_problem = models.BooleanField("a product problem", null=True, blank=True)
+
     resolution = models.TextField(blank=True, max_length=10000)
 
     history = regulated_history()
@@ -274,7 +308,11 @@ class Complaint(VersionedModel):
             models.Index(fields=["status", "-received_at"], name="complaints_status_recv_idx"),
             models.Index(fields=["-received_at"], name="complaints_received_idx"),
             models.Index(fields=["assignee", "status"], name="complaints_assignee_idx"),
-            models.Index(fields=["product", "category", "-received_at"], name="complaints_recurrence_idx"),
+            models.Index(
+                fields=["recurrence_key", "-received_at"],
+                name="complaints_recurrence_key_idx",
+                condition=~models.Q(recurrence_key=""),
+            ),
             # The list header's counters (open, overdue, new, recurring) are all about open
             # complaints: one index-only scan of this index, never a scan of the whole table.
             # With severity in it, so is the count of a list filtered to open complaints of one
@@ -331,6 +369,17 @@ class Complaint(VersionedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
+
+    @property
+    def sla_terms_for_display(self) -> dict:
+        """The stored terms with numbers for the page ({} when the complaint has none)."""
+        if not self.sla_terms:
+            return {}
+        return {
+            **self.sla_terms,
+            "first_response_hours": Decimal(str(self.sla_terms["first_response_hours"])),
+            "resolution_hours": Decimal(str(self.sla_terms["resolution_hours"])),
+        }
 
     @property
     def is_paused(self) -> bool:

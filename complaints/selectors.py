@@ -88,7 +88,8 @@ PEOPLE_OF_A_COMPLAINT = ("assignee", "created_by", "investigation_decided_by", "
 
 
 def complaint_get_for_detail(user, pk: int, *, now=None) -> Complaint:
-    """One complaint with its customer, product, category, policy and calendar joined in, and
+    """One complaint with its customer, product and category joined in (its SLA terms are on the
+    row itself), and
     the four people its page names read in one more query. Joining them too made a 12-table
     query whose planning took 16 ms at 100k complaints (PostgreSQL's geqo_threshold is 12),
     against 1.4 ms to run it."""
@@ -96,7 +97,7 @@ def complaint_get_for_detail(user, pk: int, *, now=None) -> Complaint:
         raise Complaint.DoesNotExist
     complaint = (
         complaints_annotated(now)
-        .select_related("customer", "product", "category", "recurrence_of", "sla_policy", "sla_policy__calendar")
+        .select_related("customer", "product", "category", "failure_mode", "recurrence_of")
         .get(pk=pk)
     )
     ids = {getattr(complaint, f"{name}_id") for name in PEOPLE_OF_A_COMPLAINT} - {None}
@@ -252,3 +253,30 @@ def my_work(user) -> list[WorkSection]:
             )
         )
     return sections
+
+
+# --- Recurrence (issue 16 item 5; decision 0023) ------------------------------------------------
+
+
+def recurrence_counted() -> Q:
+    """The complaints that count as an occurrence of a problem: not rejected (not a complaint)
+    and not closed as "not a product problem" (user error, misuse). The recurrence KPI, the
+    intake link and the CAPA effectiveness re-check all read this one rule."""
+    return ~Q(status=ComplaintStatus.REJECTED) & ~Q(status=ComplaintStatus.CLOSED, is_product_problem=False)
+
+
+def complaint_repeats(keys, *, since, until=None):
+    """Counted complaints with one of the recurrence keys, received in [since, until]: the one
+    query behind the intake link and the CAPA re-checks (complaints_recurrence_key_idx)."""
+    keys = {key for key in keys if key}
+    if not keys:
+        return Complaint.objects.none()
+    queryset = Complaint.objects.filter(recurrence_counted(), recurrence_key__in=keys, received_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(received_at__lte=until)
+    return queryset
+
+
+def recurring_complaints() -> Q:
+    """The recurrence KPI's numerator: complaints linked to an earlier one, by the same rule."""
+    return Q(is_recurring=True) & recurrence_counted()

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef
@@ -32,6 +33,7 @@ from complaints.models import (
     Complaint,
     Customer,
     Escalation,
+    FailureMode,
     Holiday,
     NoInvestigationBasis,
     Product,
@@ -105,6 +107,55 @@ def policy_of(complaint: Complaint) -> SlaPolicy | None:
     return complaint.sla_policy
 
 
+def terms_of(complaint: Complaint) -> sla.Terms | None:
+    """The SLA terms the complaint was given (decision 0022). A complaint stored before the
+    terms were kept with it falls back to its policy as it is now."""
+    if complaint.sla_terms:
+        return sla.Terms.from_json(complaint.sla_terms)
+    policy = policy_of(complaint)
+    return sla.Terms.from_policy(policy) if policy is not None else None
+
+
+def business_calendars():
+    """Business calendars with, on PostgreSQL, their holidays as an array in the same row."""
+    calendars = BusinessCalendar.objects.all()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        calendars = calendars.annotate(
+            holiday_dates=ArraySubquery(Holiday.objects.filter(calendar=OuterRef("pk")).values("date"))
+        )
+    return calendars
+
+
+def load_calendars(calendar_ids, cache: dict) -> None:
+    """Put the sla.Calendar of each id not in `cache` yet into it (one query for all of them)."""
+    missing = {pk for pk in calendar_ids if pk is not None and pk not in cache}
+    if not missing:
+        return
+    for calendar in business_calendars().filter(pk__in=missing):
+        holidays = getattr(calendar, "holiday_dates", None)
+        if holidays is None:
+            holidays = list(calendar.holidays.values_list("date", flat=True))
+        cache[calendar.pk] = sla.Calendar.from_model(calendar, holidays=holidays)
+
+
+def terms_calendar(complaint: Complaint, terms: sla.Terms | None, cache: dict | None = None) -> sla.Calendar | None:
+    """The business calendar the complaint's terms count on, or None for elapsed hours. The
+    calendar is the team's working time, read as it is now (holidays declared later count)."""
+    if terms is None or not terms.counts_business_time or terms.calendar_id is None:
+        return None
+    if cache is None:
+        cache = complaint.__dict__.setdefault("_sla_calendars", {})
+    if terms.calendar_id not in cache:
+        policy = complaint.sla_policy if Complaint._meta.get_field("sla_policy").is_cached(complaint) else None
+        if policy is not None and policy.calendar_id == terms.calendar_id:
+            calendar_for(policy, cache)  # the policy row read already carries this calendar
+        else:
+            load_calendars([terms.calendar_id], cache)
+    return cache.get(terms.calendar_id)
+
+
 def _set(complaint, fields: set | list, name: str, value) -> None:
     setattr(complaint, name, value)
     if isinstance(fields, set):
@@ -113,41 +164,50 @@ def _set(complaint, fields: set | list, name: str, value) -> None:
         fields.append(name)
 
 
-def compute_deadlines(complaint: Complaint, *, fields, calendar_cache: dict | None = None) -> None:
-    """Pick the severity's policy and store both deadlines, counted from received_at."""
-    policy = sla_policies().filter(severity=complaint.severity).first()
-    _set(complaint, fields, "sla_policy", policy)
-    if policy is None:
+def compute_deadlines(complaint: Complaint, *, fields, calendar_cache: dict | None = None, new_terms: bool = True) -> None:
+    """Store both deadlines, counted from received_at. With `new_terms` (receipt, a severity
+    change) the terms are taken from the severity's policy as it is now and stored with the
+    complaint; without (a corrected received time) the stored terms are kept."""
+    if new_terms or not complaint.sla_terms:
+        policy = sla_policies().filter(severity=complaint.severity).first()
+        _set(complaint, fields, "sla_policy", policy)
+        terms = sla.Terms.from_policy(policy) if policy is not None else None
+        _set(complaint, fields, "sla_terms", terms.to_json() if terms is not None else {})
+        if policy is not None:
+            calendar_for(policy, complaint.__dict__.setdefault("_sla_calendars", {}) if calendar_cache is None else calendar_cache)
+    else:
+        terms = terms_of(complaint)
+    if terms is None:
         _set(complaint, fields, "first_response_due", None)
         _set(complaint, fields, "resolution_due", None)
         return
-    calendar = calendar_for(policy, calendar_cache)
-    _set(complaint, fields, "first_response_due", sla.add_hours(complaint.received_at, policy.first_response_hours, calendar))
+    calendar = terms_calendar(complaint, terms, calendar_cache)
+    _set(complaint, fields, "first_response_due", sla.add_hours(complaint.received_at, terms.first_response_hours, calendar))
     _set(
         complaint,
         fields,
         "resolution_due",
-        sla.add_hours(complaint.received_at, policy.resolution_hours + complaint.sla_paused_hours, calendar),
+        sla.add_hours(complaint.received_at, terms.resolution_hours + complaint.sla_paused_hours, calendar),
     )
 
 
 def escalation_thresholds(complaint: Complaint, *, status: str | None = None, calendar_cache: dict | None = None):
     """(kind, level, percent, notify, due_at) of every step that still applies to the complaint:
     first-response steps until it is acknowledged, resolution steps while it is worked on and
-    not paused."""
-    policy = policy_of(complaint)
+    not paused. Counted on the complaint's stored terms."""
+    terms = terms_of(complaint)
     status = status or complaint.status
-    if policy is None or not policy.escalation_steps:
+    if terms is None or not terms.escalation_steps:
         return []
-    calendar = calendar_for(policy, calendar_cache)
+    calendar = terms_calendar(complaint, terms, calendar_cache)
     kinds = []
     if status == ComplaintStatus.NEW and complaint.acknowledged_at is None:
-        kinds.append((Escalation.Kind.FIRST_RESPONSE, policy.first_response_hours, Decimal("0")))
+        kinds.append((Escalation.Kind.FIRST_RESPONSE, terms.first_response_hours, Decimal("0")))
     if status in (ComplaintStatus.NEW, ComplaintStatus.ACKNOWLEDGED, ComplaintStatus.INVESTIGATING):
-        kinds.append((Escalation.Kind.RESOLUTION, policy.resolution_hours, complaint.sla_paused_hours))
+        kinds.append((Escalation.Kind.RESOLUTION, terms.resolution_hours, complaint.sla_paused_hours))
     thresholds = []
     for kind, hours, paused in kinds:
-        for step in policy.escalation_steps:
+        for step in terms.escalation_steps:
             share = Decimal(hours) * Decimal(step["percent"]) / Decimal(100)
             due_at = sla.add_hours(complaint.received_at, share + paused, calendar)
             thresholds.append((kind, int(step["level"]), int(step["percent"]), list(step.get("notify", [])), due_at))
@@ -170,41 +230,114 @@ def schedule_next_escalation(
 
 
 def end_pause(complaint: Complaint, *, fields, now) -> None:
-    """The customer answered: the paused working time moves the resolution deadline on."""
+    """The customer answered: the paused working time moves the resolution deadline on, on the
+    terms the complaint was given (a policy edited meanwhile does not shorten it)."""
     if complaint.sla_paused_at is None:
         return
-    policy = policy_of(complaint)
-    calendar = calendar_for(policy)
+    terms = terms_of(complaint)
+    calendar = terms_calendar(complaint, terms)
     paused = sla.hours_between(complaint.sla_paused_at, now, calendar)
     _set(complaint, fields, "sla_paused_hours", complaint.sla_paused_hours + paused)
     _set(complaint, fields, "sla_paused_at", None)
-    if complaint.sla_policy is not None:
+    if terms is not None:
         _set(
             complaint,
             fields,
             "resolution_due",
-            sla.add_hours(complaint.received_at, complaint.sla_policy.resolution_hours + complaint.sla_paused_hours, calendar),
+            sla.add_hours(complaint.received_at, terms.resolution_hours + complaint.sla_paused_hours, calendar),
         )
 
 
-def find_recurrence(complaint: Complaint) -> Complaint | None:
-    """The latest complaint about the same product and category received within the window
-    before this one (ISO 9001 10.2.1 c: determine whether similar nonconformities exist)."""
-    if complaint.product_id is None or complaint.category_id is None:
+RECURRENCE_KEY_PARTS = {"product": "product_id", "failure_mode": "failure_mode_id", "category": "category_id", "lot": "lot_number"}
+
+
+def recurrence_key_parts() -> list[str]:
+    """The parts of the recurrence key, from settings.COMPLAINT_RECURRENCE_KEY (decision 0023)."""
+    parts = [part.strip() for part in str(settings.COMPLAINT_RECURRENCE_KEY).split(",") if part.strip()]
+    unknown = set(parts) - set(RECURRENCE_KEY_PARTS)
+    if not parts or unknown:
+        raise ImproperlyConfigured(
+            f"COMPLAINT_RECURRENCE_KEY lists some of {', '.join(RECURRENCE_KEY_PARTS)}; got {settings.COMPLAINT_RECURRENCE_KEY!r}."
+        )
+    return parts
+
+
+def recurrence_key_for(complaint: Complaint) -> str:
+    """"product=3|failure_mode=12" (the configured parts, in that order); "" when a part is
+    missing, so a complaint without a failure mode is matched with nothing."""
+    values = []
+    for part in recurrence_key_parts():
+        value = getattr(complaint, RECURRENCE_KEY_PARTS[part])
+        value = value.strip().upper() if isinstance(value, str) else value
+        if value in (None, ""):
+            return ""
+        values.append(f"{part}={value}")
+    return "|".join(values)[:200]
+
+
+def counts_for_recurrence(complaint: Complaint, *, status: str | None = None) -> bool:
+    """selectors.recurrence_counted() on one row: not rejected, not closed as no product problem.
+    `status`: the state the complaint is entering, when a workflow step asks."""
+    status = status or complaint.status
+    if status == ComplaintStatus.REJECTED:
+        return False
+    return not (status == ComplaintStatus.CLOSED and complaint.is_product_problem is False)
+
+
+def find_recurrence(complaint: Complaint, *, status: str | None = None, excluding=()) -> Complaint | None:
+    """The latest complaint with the same recurrence key received within the window before this
+    one (ISO 9001 10.2.1 c: determine whether similar nonconformities exist)."""
+    from complaints.selectors import complaint_repeats
+
+    key = recurrence_key_for(complaint)
+    if not key or not counts_for_recurrence(complaint, status=status):
         return None
     since = complaint.received_at - timedelta(days=recurrence_window_days())
     return (
-        Complaint.objects.filter(
-            product_id=complaint.product_id,
-            category_id=complaint.category_id,
-            received_at__gte=since,
-            received_at__lte=complaint.received_at,
-        )
-        .exclude(pk=complaint.pk)
-        .exclude(status=ComplaintStatus.REJECTED)
+        complaint_repeats({key}, since=since, until=complaint.received_at)
+        .exclude(pk__in=[complaint.pk, *excluding])
         .order_by("-received_at", "-id")
         .first()
     )
+
+
+def refresh_recurrence(complaint: Complaint, *, fields, status: str | None = None, excluding=()) -> None:
+    """Recompute the key and the link to the earlier complaint it repeats (on intake, when the
+    key's fields change, and when the complaint is rejected, closed or reopened)."""
+    key = recurrence_key_for(complaint)
+    if complaint.recurrence_key != key:
+        _set(complaint, fields, "recurrence_key", key)
+    earlier = find_recurrence(complaint, status=status, excluding=excluding)
+    if complaint.recurrence_of_id != (earlier.pk if earlier else None):
+        _set(complaint, fields, "recurrence_of", earlier)
+    if complaint.is_recurring != (earlier is not None):
+        _set(complaint, fields, "is_recurring", earlier is not None)
+
+
+def relink_repeats_of(complaint: Complaint, *, actor, status: str) -> None:
+    """A complaint that stops counting (rejected, closed as no product problem) is no longer
+    the earlier occurrence of the complaints linked to it: link them again, with history."""
+    if counts_for_recurrence(complaint, status=status):
+        return
+    for later in Complaint.objects.select_for_update().filter(recurrence_of_id=complaint.pk).order_by("received_at", "id"):
+        fields: list[str] = []
+        refresh_recurrence(later, fields=fields, excluding=(complaint.pk,))
+        if fields:
+            save_versioned(
+                later, actor=actor, reason=f"Recurrence link updated: {complaint.reference} no longer counts", fields=fields,
+                action="update",
+            )
+
+
+def _check_failure_mode(failure_mode, category):
+    """The failure mode is active and belongs to the category; the category it implies when none."""
+    if failure_mode is None:
+        return category
+    if not failure_mode.is_active:
+        raise ValidationFailed.on("failure_mode", "This failure mode is no longer in use; choose another.")
+    if category is not None and failure_mode.category_id != category.pk:
+        raise ValidationFailed.on("failure_mode", f"{failure_mode.name!r} is not a failure mode of {category.name}.")
+    return category or failure_mode.category
 
 
 TRIAGE_DECISION_FIELDS = ("investigation_required", "no_investigation_reason", "no_investigation_reference")
@@ -333,6 +466,7 @@ EDITABLE_FIELDS = (
     "customer",
     "product",
     "category",
+    "failure_mode",
     "severity",
     "lot_number",
     "udi",
@@ -343,6 +477,7 @@ EDITABLE_FIELDS = (
     "no_investigation_reference",
     "is_reportable",
     "reportability_reason",
+    "is_product_problem",
 )
 TRIAGE_FIELDS = {*TRIAGE_DECISION_FIELDS, *REPORTABILITY_FIELDS}
 
@@ -372,6 +507,7 @@ def complaint_create(
     severity: str = Severity.MEDIUM,
     product: Product | None = None,
     category: Category | None = None,
+    failure_mode: FailureMode | None = None,
     lot_number: str = "",
     udi: str = "",
     assignee=None,
@@ -399,6 +535,7 @@ def complaint_create(
     if channel not in Channel.values:
         raise ValidationFailed.on("channel", f"Choose one of: {', '.join(Channel.values)}.")
     _check_assignee(assignee)
+    category = _check_failure_mode(failure_mode, category)
     complaint = Complaint(
         reference=allocate_reference("CMP", at=received_at),
         title=title.strip(),
@@ -408,6 +545,7 @@ def complaint_create(
         severity=severity,
         product=product,
         category=category,
+        failure_mode=failure_mode,
         lot_number=lot_number.strip(),
         udi=udi.strip(),
         assignee=assignee,
@@ -428,10 +566,7 @@ def complaint_create(
     )
     check_triage(complaint)
     compute_deadlines(complaint, fields=fields)
-    recurrence = find_recurrence(complaint)
-    if recurrence is not None:
-        complaint.recurrence_of = recurrence
-        complaint.is_recurring = True
+    refresh_recurrence(complaint, fields=fields)
     schedule_next_escalation(complaint, fields=fields, now=now)
     set_history(complaint, user=actor, reason=reason or "Complaint received", action="create")
     complaint.save()
@@ -462,6 +597,17 @@ def complaint_update(complaint: Complaint, *, actor, reason: str, version, **cha
     for name in ("title", "description"):
         if name in changes and not (changes[name] or "").strip():
             raise ValidationFailed.on(name, "This field is required.")
+    if "failure_mode" in changes or "category" in changes:
+        failure_mode = changes.get("failure_mode", locked.failure_mode)
+        category = changes.get("category", locked.category)
+        if "failure_mode" not in changes and failure_mode is not None and (category is None or failure_mode.category_id != category.pk):
+            changes["failure_mode"] = None  # re-categorised: the old failure mode no longer applies
+        elif failure_mode is not None and failure_mode.pk != locked.failure_mode_id:
+            changes["category"] = _check_failure_mode(failure_mode, category)
+        elif failure_mode is not None and category is not None and failure_mode.category_id != category.pk:
+            raise ValidationFailed.on("failure_mode", f"{failure_mode.name!r} is not a failure mode of {category.name}.")
+    if "is_product_problem" in changes and changes["is_product_problem"] not in (None, True, False):
+        raise ValidationFailed.on("is_product_problem", "Must be yes, no or empty.")
     fields: list[str] = []
     triage = {name: changes.pop(name) for name in list(changes) if name in TRIAGE_FIELDS}
     old_assignee_id = locked.assignee_id
@@ -472,15 +618,13 @@ def complaint_update(complaint: Complaint, *, actor, reason: str, version, **cha
     apply_triage(locked, fields=fields, actor=actor, **triage)
     check_triage(locked)
     if {"severity", "received_at"} & set(fields):
-        # Deadlines follow the new severity's policy, still counted from received_at (with history).
-        compute_deadlines(locked, fields=fields)
+        # A new severity takes that severity's terms as they are now; a corrected received time
+        # keeps the terms and counts them from the new time (both with history).
+        compute_deadlines(locked, fields=fields, new_terms="severity" in fields)
     if {"severity", "received_at", "product", "category"} & set(fields):
         schedule_next_escalation(locked, fields=fields, now=now)
-    if {"product", "category", "received_at"} & set(fields) and not locked.is_recurring:
-        recurrence = find_recurrence(locked)
-        if recurrence is not None:
-            _set(locked, fields, "recurrence_of", recurrence)
-            _set(locked, fields, "is_recurring", True)
+    if {"product", "category", "failure_mode", "lot_number", "received_at", "is_product_problem"} & set(fields):
+        refresh_recurrence(locked, fields=fields)
     if fields:
         save_versioned(locked, actor=actor, reason=reason.strip(), fields=fields, action="update")
         if "assignee" in fields and locked.assignee_id and locked.assignee_id != old_assignee_id and locked.assignee != actor:
@@ -514,7 +658,7 @@ def _local(value) -> str:
 @transaction.atomic
 def complaint_submit_public(
     *, name: str, email: str, phone: str = "", organisation: str = "", title: str, description: str,
-    product: Product | None = None, lot_number: str = "",
+    product: Product | None = None, lot_number: str = "", failure_mode: FailureMode | None = None,
 ) -> Complaint:
     """A complaint from the public form: the customer is found by e-mail or created; the
     complaint is logged by the system user and lands in the team's queue as new."""
@@ -532,6 +676,7 @@ def complaint_submit_public(
         customer=customer,
         channel=Channel.WEB_FORM,
         product=product,
+        failure_mode=failure_mode,
         lot_number=lot_number,
         reason="Submitted through the public complaint form",
         public=True,
@@ -724,13 +869,17 @@ def escalate_due_complaints(*, now=None, batch_size: int = 100, max_batches: int
                 .order_by("next_escalation_at")[:batch_size]
             )
             if due:
-                # The few policies and the batch's assignees (with their managers) in one query
-                # each, shared by their complaints: a join would build them again for each row.
-                policies = sla_policies().in_bulk()
+                # The calendars of the batch's terms and its assignees (with their managers) in
+                # one query each, shared by their complaints: a join would build them again for
+                # each row. Complaints stored before their terms were kept read their policy.
+                load_calendars({c.sla_terms.get("calendar_id") for c in due if (c.sla_terms or {}).get("counts_business_time")}, calendar_cache)
+                if any(not c.sla_terms and c.sla_policy_id for c in due):
+                    policies = sla_policies().in_bulk()
+                    for complaint in due:
+                        if complaint.sla_policy_id in policies:
+                            complaint.sla_policy = policies[complaint.sla_policy_id]
                 people = get_user_model().objects.select_related("manager").in_bulk({c.assignee_id for c in due} - {None})
                 for complaint in due:
-                    if complaint.sla_policy_id in policies:
-                        complaint.sla_policy = policies[complaint.sla_policy_id]
                     if complaint.assignee_id in people:
                         complaint.assignee = people[complaint.assignee_id]
             total += _escalate_batch(due, now=moment, actor=actor, calendar_cache=calendar_cache, recipients=recipients)
@@ -880,6 +1029,46 @@ def category_create(*, actor, name: str, description: str = "") -> Category:
     set_history(category, user=actor, reason="Category created", action="create")
     category.save()
     return category
+
+
+@transaction.atomic
+def failure_mode_create(*, actor, category: Category, name: str, description: str = "") -> FailureMode:
+    """Add a failure mode under a category (the managed list recurrence is matched on)."""
+    _require_manager(actor, "maintains the list of failure modes")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.on("name", "Name the failure mode.")
+    if len(name) > 120:
+        raise ValidationFailed.on("name", "At most 120 characters.")
+    if category is None:
+        raise ValidationFailed.on("category", "Choose the category it belongs to.")
+    if FailureMode.objects.filter(category=category, name__iexact=name).exists():
+        raise ValidationFailed.on("name", f"{category.name} has this failure mode already.")
+    failure_mode = FailureMode(category=category, name=name, description=(description or "").strip()[:300])
+    set_history(failure_mode, user=actor, reason="Failure mode created", action="create")
+    failure_mode.save()
+    return failure_mode
+
+
+@transaction.atomic
+def failure_mode_update(failure_mode: FailureMode, *, actor, version, reason: str, **changes) -> FailureMode:
+    """Rename, describe or retire a failure mode (complaints keep theirs; the key is its id)."""
+    _require_manager(actor, "maintains the list of failure modes")
+    if not (reason or "").strip():
+        raise ValidationFailed.on("reason", "Say why the failure mode changes.")
+    locked = FailureMode.objects.select_for_update().get(pk=failure_mode.pk)
+    check_version(locked, version)
+    fields: list[str] = []
+    for name in ("name", "description", "is_active"):
+        if name in changes and getattr(locked, name) != changes[name]:
+            _set(locked, fields, name, changes[name].strip() if isinstance(changes[name], str) else changes[name])
+    if not locked.name:
+        raise ValidationFailed.on("name", "Name the failure mode.")
+    if "name" in fields and FailureMode.objects.filter(category_id=locked.category_id, name__iexact=locked.name).exclude(pk=locked.pk).exists():
+        raise ValidationFailed.on("name", "This category has this failure mode already.")
+    if fields:
+        save_versioned(locked, actor=actor, reason=reason.strip(), fields=fields, action="update")
+    return locked
 
 
 @transaction.atomic

@@ -146,3 +146,61 @@ def hours_between(start: datetime, end: datetime, calendar: Calendar | None) -> 
         seconds = max((end - start).total_seconds(), 0)
         return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
     return business_hours_between(start, end, calendar)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The SLA terms a complaint was given when it was received (or when its severity changed):
+    a copy of its policy's targets and escalation steps at that moment, stored on the complaint
+    (`Complaint.sla_terms`), so a later policy edit applies to new complaints only."""
+
+    first_response_hours: Decimal
+    resolution_hours: Decimal
+    counts_business_time: bool
+    calendar_id: int | None
+    calendar_name: str = ""
+    escalation_steps: tuple = ()
+    policy_id: int | None = None
+    policy_version: int | None = None
+    severity: str = ""
+
+    @classmethod
+    def from_policy(cls, policy) -> Terms:
+        return cls(
+            first_response_hours=Decimal(policy.first_response_hours),
+            resolution_hours=Decimal(policy.resolution_hours),
+            counts_business_time=bool(policy.counts_business_time),
+            calendar_id=policy.calendar_id,
+            calendar_name=policy.calendar.name if policy.calendar_id else "",
+            escalation_steps=tuple(dict(step) for step in policy.escalation_steps or ()),
+            policy_id=policy.pk,
+            policy_version=getattr(policy, "version", None),
+            severity=policy.severity,
+        )
+
+    @classmethod
+    def from_json(cls, data: dict) -> Terms:
+        return cls(
+            first_response_hours=Decimal(str(data["first_response_hours"])),
+            resolution_hours=Decimal(str(data["resolution_hours"])),
+            counts_business_time=bool(data.get("counts_business_time", False)),
+            calendar_id=data.get("calendar_id"),
+            calendar_name=data.get("calendar_name", ""),
+            escalation_steps=tuple(dict(step) for step in data.get("escalation_steps", ())),
+            policy_id=data.get("policy_id"),
+            policy_version=data.get("policy_version"),
+            severity=data.get("severity", ""),
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "policy_id": self.policy_id,
+            "policy_version": self.policy_version,
+            "severity": self.severity,
+            "first_response_hours": str(self.first_response_hours),
+            "resolution_hours": str(self.resolution_hours),
+            "counts_business_time": self.counts_business_time,
+            "calendar_id": self.calendar_id,
+            "calendar_name": self.calendar_name,
+            "escalation_steps": [dict(step) for step in self.escalation_steps],
+        }

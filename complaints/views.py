@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from complaints.forms import (
     ComplaintEditForm,
     CustomerEditForm,
     CustomerForm,
+    FailureModeForm,
     HolidayForm,
     ProductForm,
     PublicComplaintForm,
@@ -41,6 +42,7 @@ from complaints.models import (
     Category,
     Complaint,
     Customer,
+    FailureMode,
     Holiday,
     Product,
     SlaPolicy,
@@ -208,7 +210,7 @@ class ComplaintCreateView(RoleRequiredMixin, FormView):
         except DomainError as exc:
             add_domain_errors(form, exc)
             return self.form_invalid(form)
-        note = " It repeats an earlier complaint about the same product and category." if complaint.is_recurring else ""
+        note = f" It repeats {complaint.recurrence_of.reference} (the same problem)." if complaint.is_recurring else ""
         messages.success(self.request, f"{complaint.reference} logged.{note}")
         return redirect(complaint.get_absolute_url())
 
@@ -408,7 +410,10 @@ class ProductListView(RoleRequiredMixin, ListView):
         context["search"] = self.request.GET.get("search", "")
         context["form"] = ProductForm()
         context["category_form"] = CategoryForm(prefix="category")
-        context["categories"] = Category.objects.order_by("name")
+        context["categories"] = Category.objects.order_by("name").prefetch_related(
+            Prefetch("failure_modes", queryset=FailureMode.objects.order_by("name"))
+        )
+        context["failure_mode_form"] = FailureModeForm(prefix="failure_mode")
         user = self.request.user
         context["may_write"] = qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user)
         context["may_manage"] = qms_roles.has_role(user, qms_roles.MANAGER) and not qms_roles.is_read_only(user)
@@ -417,6 +422,8 @@ class ProductListView(RoleRequiredMixin, ListView):
     def post(self, request):
         if "category-name" in request.POST:
             return self.add_category(request)
+        if "failure_mode-name" in request.POST:
+            return self.add_failure_mode(request)
         form = ProductForm(request.POST)
         if form.is_valid():
             try:
@@ -427,6 +434,19 @@ class ProductListView(RoleRequiredMixin, ListView):
                 messages.success(request, f"Product {product} added.")
         else:
             messages.error(request, "Give the product a code and a name (" + "; ".join(" ".join(e) for e in form.errors.values()) + ").")
+        return redirect("complaints:products")
+
+    def add_failure_mode(self, request):
+        form = FailureModeForm(request.POST, prefix="failure_mode")
+        if not form.is_valid():
+            messages.error(request, "Choose the category and name the failure mode (at most 120 characters).")
+            return redirect("complaints:products")
+        try:
+            failure_mode = services.failure_mode_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Failure mode {failure_mode} added.")
         return redirect("complaints:products")
 
     def add_category(self, request):
@@ -586,6 +606,7 @@ class PublicComplaintView(FormView):
             complaint = services.complaint_submit_public(
                 name=data["name"], email=data["email"], phone=data["phone"], organisation=data["organisation"],
                 title=data["title"], description=data["description"], product=data["product"], lot_number=data["lot_number"],
+                failure_mode=data.get("failure_mode"),
             )
         except DomainError as exc:
             add_domain_errors(form, exc)

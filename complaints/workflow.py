@@ -112,6 +112,7 @@ def guard_close(ctx: TransitionContext) -> None:
     reference = ctx.data.get("no_investigation_reference")
     reportable = _yes_no(ctx, "is_reportable")
     reportability_reason = _text(ctx, "reportability_reason", 4000)
+    product_problem = _yes_no(ctx, "is_product_problem")
     investigation = record.investigation_required if investigation is None else investigation
     no_investigation_reason = no_investigation_reason or record.no_investigation_reason
     if reference is None or reference == "":
@@ -138,6 +139,7 @@ def guard_close(ctx: TransitionContext) -> None:
         no_investigation_reference=reference,
         is_reportable=reportable,
         reportability_reason=reportability_reason,
+        is_product_problem=record.is_product_problem if product_problem is None else product_problem,
     )
 
 
@@ -154,8 +156,13 @@ def close(ctx: TransitionContext) -> None:
         is_reportable=ctx.data["is_reportable"],
         reportability_reason=ctx.data["reportability_reason"],
     )
+    if ctx.record.is_product_problem != ctx.data["is_product_problem"]:
+        ctx.set("is_product_problem", ctx.data["is_product_problem"])
     ctx.set("closed_at", ctx.at)
     services.schedule_next_escalation(ctx.record, fields=ctx.update_fields, now=ctx.at, status="closed")
+    # Closed as "not a product problem", it is no occurrence of one (issue 16 item 5).
+    services.refresh_recurrence(ctx.record, fields=ctx.update_fields, status="closed")
+    services.relink_repeats_of(ctx.record, actor=ctx.actor, status="closed")
 
 
 def reopen(ctx: TransitionContext) -> None:
@@ -165,12 +172,16 @@ def reopen(ctx: TransitionContext) -> None:
     ctx.set("resolved_at", None)
     ctx.set("closed_at", None)
     services.schedule_next_escalation(ctx.record, fields=ctx.update_fields, now=ctx.at, status="investigating")
+    services.refresh_recurrence(ctx.record, fields=ctx.update_fields, status="investigating")
 
 
 def reject(ctx: TransitionContext) -> None:
     from complaints import services
 
     services.schedule_next_escalation(ctx.record, fields=ctx.update_fields, now=ctx.at, status="rejected")
+    # Not a complaint: it repeats nothing and nothing repeats it (issue 16 item 5).
+    services.refresh_recurrence(ctx.record, fields=ctx.update_fields, status="rejected")
+    services.relink_repeats_of(ctx.record, actor=ctx.actor, status="rejected")
 
 
 S = ComplaintStatus

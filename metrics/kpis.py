@@ -329,6 +329,7 @@ def _span(periods: list[Period]) -> tuple[datetime.datetime, datetime.datetime]:
 
 
 def _complaint_expressions(period: Period, now) -> dict:
+    from complaints.selectors import recurring_complaints
     from metrics.models import ShippedUnits
 
     start, end = period.start_at, period.end_at
@@ -351,7 +352,7 @@ def _complaint_expressions(period: Period, now) -> dict:
     resolution = HoursBetween(F("resolved_at"), F("received_at"))
     return {
         "volume": Count("id", filter=received),
-        "recurring": Count("id", filter=received & Q(is_recurring=True)),
+        "recurring": Count("id", filter=received & recurring_complaints()),
         "volume_shipped": Count("id", filter=received & Q(product_id__in=shipped_products)),
         "open": Count("id", filter=open_at_t),
         "overdue": Count("id", filter=open_at_t & (first_response_late | resolution_late)),

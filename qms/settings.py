@@ -341,6 +341,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # complaints: a new complaint is recurring when one with the same product and category was
 # received within this many days.
 COMPLAINT_RECURRENCE_WINDOW_DAYS = env_int("COMPLAINT_RECURRENCE_WINDOW_DAYS", 90)
+# ... and the same recurrence key: a comma-separated list of product, failure_mode, category,
+# lot (decision 0023). Product and failure mode by default; "product,failure_mode,lot" counts
+# only repeats within one lot.
+COMPLAINT_RECURRENCE_KEY = os.environ.get("COMPLAINT_RECURRENCE_KEY", "product,failure_mode")
+# capa: a complaint repeating a closed CAPA's problem within this many days of its closure raises
+# the CAPA's "recurrence after closure" flag.
+CAPA_RECURRENCE_AFTER_CLOSURE_DAYS = env_int("CAPA_RECURRENCE_AFTER_CLOSURE_DAYS", 365)
 # The dashboard's figures are computed live and then kept this many seconds (0: never kept);
 # the page says when they were computed and offers to recompute them.
 METRICS_DASHBOARD_CACHE_SECONDS = env_int("METRICS_DASHBOARD_CACHE_SECONDS", 60)

@@ -64,9 +64,14 @@ class CapaSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "implemented_at",
             "closed_at",
             "reopen_count",
+            "recurred_after_closure_at",
+            "recurrence_after_closure",
             "version",
         ]
-        read_only_fields = ["reference", "risk_level", "status", "created_at", "implemented_at", "closed_at", "reopen_count"]
+        read_only_fields = [
+            "reference", "risk_level", "status", "created_at", "implemented_at", "closed_at", "reopen_count",
+            "recurred_after_closure_at", "recurrence_after_closure",
+        ]
 
     def create(self, validated_data):
         validated_data.pop("version", None)

@@ -15,6 +15,7 @@ from complaints.models import (
     Complaint,
     Customer,
     Escalation,
+    FailureMode,
     Product,
     SlaPolicy,
     Survey,
@@ -42,10 +43,20 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = ["is_active"]
 
 
+class FailureModeSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    reason = serializers.CharField(write_only=True, required=False, max_length=4000)
+
+    class Meta:
+        model = FailureMode
+        fields = ["id", "category", "name", "description", "is_active", "version", "reason"]
+
+
 READ_ONLY_COMPLAINT_FIELDS = [
     "id", "reference", "status", "acknowledged_at", "resolved_at", "closed_at", "first_response_due",
     "resolution_due", "sla_paused_hours", "escalation_level", "is_recurring", "recurrence_of", "resolution",
     "capas", "is_overdue", "is_breached", "investigation_decided_by", "reportability_decided_by", "no_investigation_basis",
+    "recurrence_key",
 ]
 
 
@@ -65,9 +76,9 @@ class ComplaintSerializer(VersionedSerializerMixin, serializers.ModelSerializer)
         model = Complaint
         fields = [
             "id", "reference", "title", "description", "channel", "customer", "product", "lot_number", "udi",
-            "category", "severity", "status", "assignee", "received_at", "acknowledged_at", "resolved_at",
+            "category", "failure_mode", "severity", "status", "assignee", "received_at", "acknowledged_at", "resolved_at",
             "closed_at", "first_response_due", "resolution_due", "sla_paused_hours", "escalation_level",
-            "is_recurring", "recurrence_of", "investigation_required", "no_investigation_reason",
+            "is_recurring", "recurrence_of", "recurrence_key", "is_product_problem", "investigation_required", "no_investigation_reason",
             "no_investigation_reference", "no_investigation_basis", "investigation_decided_by", "is_reportable", "reportability_reason", "reportability_decided_by",
             "resolution", "capas", "is_overdue", "is_breached", "version", "reason",
         ]

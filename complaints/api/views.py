@@ -17,12 +17,13 @@ from complaints.api.serializers import (
     ComplaintSerializer,
     CustomerSerializer,
     EscalationSerializer,
+    FailureModeSerializer,
     ProductSerializer,
     SlaPolicySerializer,
     SurveySerializer,
 )
 from complaints.filters import ComplaintFilter
-from complaints.models import Category, Complaint, Customer, Product, SlaPolicy, Survey
+from complaints.models import Category, Complaint, Customer, FailureMode, Product, SlaPolicy, Survey
 from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
@@ -75,6 +76,29 @@ class CategoryViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def perform_create(self, serializer):
         serializer.instance = services.category_create(actor=self.request.user, **serializer.validated_data)
+
+
+class FailureModeViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """The managed list of failure modes under each category (`?category=`); Quality Managers
+    add, rename and retire them (`is_active`), with a reason on every change."""
+
+    serializer_class = FailureModeSerializer
+    queryset = FailureMode.objects.select_related("category").order_by("category__name", "name", "id")
+    write_roles = frozenset({qms_roles.MANAGER})
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["category", "is_active"]
+
+    def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k in {"category", "name", "description"}}
+        serializer.instance = services.failure_mode_create(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("category", None)  # a failure mode stays under its category
+        serializer.instance = services.failure_mode_update(
+            serializer.instance, actor=self.request.user, version=data.pop("version"), reason=data.pop("reason", ""), **data
+        )
 
 
 class ComplaintViewSet(RoleViewSetMixin, TransitionsMixin, HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,

@@ -26,25 +26,34 @@ def today():
     return timezone.localdate()
 
 
-def make_complaint(*, actor, product=None, category=None, received_at=None, title="Seal leaks after one week"):
-    from complaints.models import Category, Complaint, Customer, Product
+def make_complaint(
+    *, actor, product=None, category=None, failure_mode=None, received_at=None, title="Seal leaks after one week", **extra
+):
+    from complaints.models import Category, Complaint, Customer, FailureMode, Product
+    from complaints.services import recurrence_key_for
     from qms.references import allocate_reference
 
     with transaction.atomic():
         customer = Customer.objects.get_or_create(name="Acme Clinic", defaults={"email": "buyer@acme.example"})[0]
         product = product or Product.objects.get_or_create(code="PX-100", defaults={"name": "Infusion pump"})[0]
         category = category or Category.objects.get_or_create(name="Leak")[0]
-        return Complaint.objects.create(
+        failure_mode = failure_mode or FailureMode.objects.get_or_create(category=category, name="Seal leaks")[0]
+        complaint = Complaint(
             reference=allocate_reference("CMP"),
             title=title,
             description="The seal leaks after a week of use.",
             customer=customer,
             product=product,
             category=category,
+            failure_mode=failure_mode,
             severity="high",
             created_by=actor,
             received_at=received_at or timezone.now(),
+            **extra,
         )
+        complaint.recurrence_key = recurrence_key_for(complaint)
+        complaint.save()
+        return complaint
 
 
 _ACTOR = object()

@@ -113,7 +113,7 @@ def test_the_capa_page_counts_new_complaints_since_implementation(client_for, st
     make_complaint(actor=staff)
     page = client_for(staff).get(capa.get_absolute_url())
     assert page.context["recurrence_count"] == 1
-    assert "new complaint with the same product and category since implementation" in page.content.decode()
+    assert "new complaint with the same problem (recurrence key) since implementation" in page.content.decode()
 
 
 def test_the_capa_page_counts_recurrences_beyond_the_ten_it_lists(client_for, staff, staff2):
@@ -124,4 +124,4 @@ def test_the_capa_page_counts_recurrences_beyond_the_ten_it_lists(client_for, st
     page = client_for(staff).get(capa.get_absolute_url())
     assert page.context["recurrence_count"] == 12
     assert [c.pk for c in page.context["recurrences"]] == [c.pk for c in made[:10]]
-    assert "<strong>12</strong> new complaints with the same product and category" in page.content.decode()
+    assert "<strong>12</strong> new complaints with the same problem" in page.content.decode()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from complaints import services
-from complaints.models import BusinessCalendar, Category, Customer, Product, SlaPolicy
+from complaints.models import BusinessCalendar, Category, Customer, FailureMode, Product, SlaPolicy
 from tests.conftest import PASSWORD
 
 STEPS = [
@@ -57,6 +57,11 @@ def product(db):
 @pytest.fixture
 def category(db):
     return Category.objects.get_or_create(name="Product defect")[0]
+
+
+@pytest.fixture
+def failure_mode(category):
+    return FailureMode.objects.get_or_create(category=category, name="Alarm silent or delayed")[0]
 
 
 @pytest.fixture

@@ -161,9 +161,9 @@ def test_attachment_upload_through_the_api(api_for, staff, complaint, settings, 
     assert len(client.get(url).json()) == 1
 
 
-def test_filters_search_ordering_and_bad_filters(api_for, staff, make_complaint, product, category):
-    a = make_complaint(title="Alpha", severity="low", received_at=hours_ago(30), product=product, category=category)
-    b = make_complaint(title="Bravo", severity="critical", product=product, category=category)
+def test_filters_search_ordering_and_bad_filters(api_for, staff, make_complaint, product, failure_mode):
+    a = make_complaint(title="Alpha", severity="low", received_at=hours_ago(30), product=product, failure_mode=failure_mode)
+    b = make_complaint(title="Bravo", severity="critical", product=product, failure_mode=failure_mode)
     client = api_for(staff)
     assert [c["id"] for c in client.get("/api/v1/complaints/?severity=critical").json()["results"]] == [b.pk]
     assert [c["id"] for c in client.get("/api/v1/complaints/?search=alpha").json()["results"]] == [a.pk]

@@ -177,7 +177,7 @@ def test_api_list_has_no_query_per_row_for_the_triage_deciders(
 
 
 def test_list_header_counts_are_those_of_the_open_complaints(
-    staff, manager, make_complaint, product, category
+    staff, manager, make_complaint, product, category, failure_mode
 ):
     now = timezone.now()
     fresh = make_complaint(title="fresh", received_at=hours_ago(1))
@@ -190,9 +190,9 @@ def test_list_header_counts_are_those_of_the_open_complaints(
         "investigate",
         actor=staff,
     )
-    make_complaint(title="earlier", product=product, category=category, received_at=hours_ago(50))
+    make_complaint(title="earlier", product=product, failure_mode=failure_mode, received_at=hours_ago(50))
     recurring = make_complaint(
-        title="again", product=product, category=category, received_at=hours_ago(2)
+        title="again", product=product, failure_mode=failure_mode, received_at=hours_ago(2)
     )
     assert recurring.is_recurring
     waiting = advance(

@@ -212,25 +212,25 @@ def test_closed_complaints_cannot_be_edited(complaint, staff, manager):
         services.complaint_update(complaint, actor=staff, reason="x", version=complaint.version, title="Changed")
 
 
-def test_recurrence_links_same_product_and_category_within_the_window(make_complaint, product, category, settings):
-    first = make_complaint(product=product, category=category, received_at=hours_ago(24 * 30))
+def test_recurrence_links_same_product_and_failure_mode_within_the_window(make_complaint, product, failure_mode, settings):
+    first = make_complaint(product=product, failure_mode=failure_mode, received_at=hours_ago(24 * 30))
     other_category = make_complaint(product=product)
-    second = make_complaint(product=product, category=category)
+    second = make_complaint(product=product, failure_mode=failure_mode)
     assert second.is_recurring and second.recurrence_of == first
     assert not other_category.is_recurring and not first.is_recurring
     settings.COMPLAINT_RECURRENCE_WINDOW_DAYS = 10
-    third_outside = make_complaint(product=product, category=category, received_at=hours_ago(24 * 20))
+    third_outside = make_complaint(product=product, failure_mode=failure_mode, received_at=hours_ago(24 * 20))
     assert third_outside.is_recurring is False or third_outside.recurrence_of == first
     assert services.find_recurrence(third_outside) in (None, first)
 
 
-def test_recurrence_window_is_respected(make_complaint, product, category, settings):
+def test_recurrence_window_is_respected(make_complaint, product, failure_mode, settings):
     settings.COMPLAINT_RECURRENCE_WINDOW_DAYS = 10
-    make_complaint(product=product, category=category, received_at=hours_ago(24 * 20))
-    late = make_complaint(product=product, category=category)
+    make_complaint(product=product, failure_mode=failure_mode, received_at=hours_ago(24 * 20))
+    late = make_complaint(product=product, failure_mode=failure_mode)
     assert late.is_recurring is False
     settings.COMPLAINT_RECURRENCE_WINDOW_DAYS = 90
-    again = make_complaint(product=product, category=category)
+    again = make_complaint(product=product, failure_mode=failure_mode)
     assert again.is_recurring is True
 
 

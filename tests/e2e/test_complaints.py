@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from complaints import services
-from complaints.models import Category, Complaint, Customer, Escalation, Product, Survey
+from complaints.models import Category, Complaint, Customer, Escalation, FailureMode, Product, Survey
 from complaints.tasks import escalate_complaints
 from qms.models import OutboxMessage
 from tests.complaints.conftest import advance, ensure_policies
@@ -29,10 +29,12 @@ def background_complaints(staff, customer, product, category):
         ("Invoice charged twice", other, None, "low", 0.5, []),
         ("Strips out of date on arrival", customer, product, "medium", 50, ["acknowledge", "investigate", "resolve"]),
     ]
+    alarm = FailureMode.objects.get_or_create(category=category, name="Alarm silent or delayed")[0]
     for title, who, prod, severity, hours, path in rows:
         complaint = services.complaint_create(
             actor=staff, title=title, description="Reported by the customer.", customer=who, product=prod,
-            category=category if prod else None, severity=severity, received_at=now - timedelta(hours=hours), assignee=staff,
+            category=category if prod else None, failure_mode=alarm if title == "Dressing pack seal open" else None,
+            severity=severity, received_at=now - timedelta(hours=hours), assignee=staff,
         )
         advance(complaint, *path, actor=staff)
 
@@ -55,6 +57,7 @@ def test_log_breach_escalate_resolve_survey_close(page, browser, live_server, lo
     page.select_option("#id_product", str(product.pk))
     page.fill("#id_lot_number", "SN 200-11873")
     page.select_option("#id_category", str(category.pk))
+    page.select_option("#id_failure_mode", str(FailureMode.objects.get(category=category, name="Alarm silent or delayed").pk))
     page.select_option("#id_severity", "high")
     page.select_option("#id_assignee", str(staff.pk))
     received = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
@@ -64,7 +67,7 @@ def test_log_breach_escalate_resolve_survey_close(page, browser, live_server, lo
     expect(page.locator(".messages")).to_contain_text("logged")
     complaint = Complaint.objects.get(title="Occlusion alarm silent during infusion")
     expect(page.locator("h1")).to_contain_text(complaint.reference)
-    assert complaint.is_recurring  # same product and category as "Dressing pack seal open"
+    assert complaint.is_recurring  # same product and failure mode as "Dressing pack seal open"
 
     # When the beat sweep runs, the first-response deadline has passed: escalated to level 2
     escalate_complaints.apply()
