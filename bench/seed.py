@@ -194,7 +194,7 @@ class Seeder:
         order = [
             "qms.Department", "qms.User", "qms.User_groups", "complaints.Customer", "complaints.Product",
             "documents.Document", "documents.DocumentVersion", "training.TrainingRequirement", "training.RevisionImpact",
-            "training.TrainingAssignment", "qms.Signature", "complaints.Complaint", "complaints.Communication",
+            "training.TrainingAssignment", "qms.Signature", "complaints.FailureMode", "complaints.Complaint", "complaints.Communication",
             "complaints.Escalation", "complaints.Survey", "qms.Transition", "capa.Capa", "capa.Capa_complaints",
             "capa.RootCauseAnalysis", "capa.CapaAction", "capa.EffectivenessCheck", "metrics.KpiTarget",
             "metrics.KpiSnapshot", "metrics.ShippedUnits", "qms.Notification", "qms.ReferenceCounter",
@@ -477,6 +477,7 @@ class Seeder:
 
                 assert fast[severity].add_hours(t, policy.resolution_hours) == sla.add_hours(t, policy.resolution_hours, calendar), severity
         categories = list(Category.objects.values_list("pk", flat=True))
+        modes_of = self.failure_modes(categories)
         products = self.rows(Product)
         product_history = self.history(Product)
         product_ids = []
@@ -538,6 +539,7 @@ class Seeder:
             creator = rng.choice(self.quality)
             product = rng.choice(product_ids) if rng.random() < 0.92 else None
             category = rng.choice(categories) if rng.random() < 0.95 else None
+            failure_mode = rng.choice(modes_of[category]) if category and rng.random() < 0.97 else None
             customer = rng.choice(customer_ids)
             words = rng.choice(WORDS_PROBLEM)
             state = {
@@ -545,6 +547,7 @@ class Seeder:
                 "description": f"Customer reports: {words}. Noticed on {received:%d %b %Y}. Batch and serial on the box; photos to follow. " * 2,
                 "channel": weighted(rng, channel_table), "customer_id": customer, "product_id": product,
                 "lot_number": f"L{rng.randint(10000, 99999)}" if product else "", "udi": "", "category_id": category,
+                "failure_mode_id": failure_mode, "recurrence_key": f"product={product}|failure_mode={failure_mode}" if product and failure_mode else "",
                 "severity": severity, "status": "new", "assignee_id": None, "created_by_id": creator,
                 "created_at": received + dt.timedelta(minutes=rng.randint(1, 90)), "received_at": received,
                 "acknowledged_at": None, "resolved_at": None, "closed_at": None, "sla_policy_id": policy.pk if policy else None,
@@ -558,15 +561,19 @@ class Seeder:
             }
             if state["created_at"] > self.now:
                 state["created_at"] = self.now
-            key = (product, category)
-            if product and category:
+            # Recurrence as the app computes it (complaints.selectors.recurrence_counted, decision
+            # 0023): the same product and failure mode within 90 days; a complaint that ends
+            # rejected or closed as "not a product problem" neither repeats nor is repeated.
+            key = state["recurrence_key"]
+            target = self.final_status(age)
+            not_product = target == "closed" and rng.random() < 0.1
+            counted = target != "rejected" and not not_product
+            if key and counted:
                 seen = last_seen.get(key)
                 if seen and (received - seen[0]).days < 90:
                     state["is_recurring"] = True
                     state["recurrence_of_id"] = seen[1]
                     recurring += 1
-            target = self.final_status(age)
-            if target != "rejected" and product and category:
                 last_seen[key] = (received, pk)
             history.snapshot(state, at=state["created_at"], user_id=creator, kind="+", reason="Complaint received", action="create")
             communications.add(complaint_id=pk, at=received, direction="inbound", channel=state["channel"], summary=f"Customer: {words}.", author_id=creator, recorded_at=state["created_at"])
@@ -677,10 +684,13 @@ class Seeder:
                         survey_answers += 1
                     surveys.add(**survey)
                 elif action == "close":
-                    state["investigation_required"] = rng.random() < 0.7
-                    state["no_investigation_reason"] = "" if state["investigation_required"] else "Known issue, investigated under an earlier complaint."
-                    state["investigation_decided_by_id"] = signer
                     state["is_reportable"] = rng.random() < 0.03
+                    # 21 CFR 820.198(d): a reportable complaint is always investigated.
+                    state["investigation_required"] = state["is_reportable"] or rng.random() < 0.7
+                    state["no_investigation_reason"] = "" if state["investigation_required"] else "Known issue, investigated under an earlier complaint."
+                    state["no_investigation_basis"] = "" if state["investigation_required"] else "justification"
+                    state["investigation_decided_by_id"] = signer
+                    state["is_product_problem"] = not not_product
                     state["reportability_reason"] = "Potential for serious injury." if state["is_reportable"] else "No injury and no potential for serious injury."
                     state["reportability_decided_by_id"] = signer
                     state["closed_at"] = when
@@ -725,6 +735,27 @@ class Seeder:
             complaint_escalations=escalation_count, customers=len(customer_ids),
         )
         self.open_complaint_ids = open_ids
+
+    def failure_modes(self, categories: list[int]) -> dict[int, list[int]]:
+        """The failure modes of each category: the defaults of migration 0011, plus synthetic
+        ones so the catalogue grows with the data (about n / 500 per category): a large shop
+        with many complaints also tells many more problems apart. Keeps the share of recurring
+        complaints realistic (about 10 %) at every scale."""
+        from complaints.models import FailureMode
+
+        modes_of: dict[int, list[int]] = {pk: [] for pk in categories}
+        for pk, category_id in FailureMode.objects.filter(category_id__in=categories).values_list("pk", "category_id"):
+            modes_of[category_id].append(pk)
+        rows = self.rows(FailureMode)
+        history = self.history(FailureMode)
+        wanted = max(4, round(self.n / 500))
+        for category_id, modes in modes_of.items():
+            for j in range(len(modes), wanted):
+                state = {"version": 1, "category_id": category_id, "name": f"Failure mode {j + 1:03d}", "description": "", "is_active": True}
+                state["id"] = rows.add(**state)
+                history.snapshot(state, at=self.at(3 * 365 + 15), user_id=self.manager_id, kind="+", reason="Failure mode list", action="create")
+                modes.append(state["id"])
+        return modes_of
 
     def final_status(self, age: float) -> str:
         rng = self.rng
