@@ -10,7 +10,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from complaints import services
-from complaints.models import Category, Complaint, Customer, Escalation, FailureMode, Product, Survey
+from complaints.models import (
+    Category,
+    Complaint,
+    Customer,
+    Escalation,
+    FailureMode,
+    Product,
+    Survey,
+)
 from complaints.tasks import escalate_complaints
 from qms.models import OutboxMessage
 from tests.complaints.conftest import advance, ensure_policies
