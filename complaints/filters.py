@@ -78,6 +78,7 @@ class ComplaintFilter(django_filters.FilterSet):
         label_fields=("name",), label_from_values=str,
     )
     customer = django_filters.NumberFilter(field_name="customer_id")
+    failure_mode = django_filters.NumberFilter(field_name="failure_mode_id")
     open = django_filters.BooleanFilter(method="filter_open", label="Open", widget=ANY_YES_NO)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue", widget=ANY_YES_NO)
     recurring = django_filters.BooleanFilter(field_name="is_recurring", label="Recurring", widget=ANY_YES_NO)

@@ -44,6 +44,15 @@ def test_different_failure_modes_of_one_product_are_not_a_repeat(make_complaint,
     assert again.category == battery.category  # the failure mode implies its category
 
 
+def test_the_api_filters_by_failure_mode_and_shows_the_key(api_for, staff, make_complaint, product, modes):
+    battery, quiet, _ = modes
+    a = make_complaint(product=product, failure_mode=battery)
+    make_complaint(product=product, failure_mode=quiet)
+    rows = api_for(staff).get(f"/api/v1/complaints/?failure_mode={battery.pk}").json()["results"]
+    assert [row["id"] for row in rows] == [a.pk] and rows[0]["recurrence_key"] == a.recurrence_key
+    assert api_for(staff).get("/api/v1/complaints/?failure_mode=abc").status_code == 400
+
+
 def test_without_a_failure_mode_nothing_is_matched(make_complaint, product, category):
     make_complaint(product=product, category=category, received_at=NOW - DAY)
     second = make_complaint(product=product, category=category)
