@@ -77,3 +77,30 @@ def audit_anchor_problems() -> list[Warning]:
 @register(Tags.security, deploy=True)
 def check_audit_anchors(app_configs, **kwargs):
     return audit_anchor_problems()
+
+
+@register(Tags.database, deploy=True)
+def check_database_role(app_configs, databases=None, **kwargs):
+    """`check --deploy --database default`: the connected role must own nothing (issue 15,
+    item 7). Run where the application runs, with its DATABASE_URL; the migrating owner is
+    expected to fail it."""
+    from django.db import connections
+
+    from qms.db_roles import role_problems
+
+    warnings = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            problems = role_problems(cursor)
+        warnings += [
+            Warning(
+                problem,
+                hint="Run web, worker and beat as the runtime role: manage.py db_roles setup (README).",
+                id="qms.W110",
+            )
+            for problem in problems
+        ]
+    return warnings
