@@ -21,6 +21,7 @@ from qms.audit.verify import verification_status, verify_audit_trail, verify_tab
 from qms.errors import IllegalTransition, NotAllowed, SignatureRejected, ValidationFailed
 from qms.history import chain_content, chain_hash
 from qms.models import HistoricalUser, HistoricalUser_groups
+from tests.audit.test_exports import pdf_text
 from tests.audit.test_verify import as_database_owner
 from tests.conftest import PASSWORD
 
@@ -359,6 +360,9 @@ def test_the_trail_page_and_exports_keep_saying_broken_until_acknowledged_on_the
     assert "Break acknowledged" in page and "Known incident INC-7." in page
     csv_text = b"".join(client_for(auditor).get("/audit/export.csv").streaming_content).decode()
     assert "Acknowledged by Manager Tester" in csv_text
+    pdf = client_for(auditor).get("/audit/export.pdf").content
+    text = " ".join(pdf_text(pdf).split())
+    assert "Acknowledged by Manager" in text and "BROKEN" in text
 
 
 def test_the_api_reports_the_status_and_takes_the_acknowledgement(
