@@ -198,6 +198,7 @@ def latest_signed_run(
         if isinstance(data, dict) and data.get("kind") == RUN:
             mac = data.get("mac")
             if isinstance(mac, str) and hmac.compare_digest(mac, sign(data, key)):
+                data["_hash"] = line_hash(text)
                 return data
     return None
 

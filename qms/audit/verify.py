@@ -320,24 +320,35 @@ def verification_status() -> AuditVerification | None:
         run = anchor_log.latest_signed_run()
     except Exception:  # noqa: BLE001 - a missing or unreadable key must not take the trail page down
         run = None
-    agrees = verification is not None and (
-        verification.anchor_log_seq == run["seq"]
-        or (verification.anchor_log_seq == 0 and not verification.is_intact)  # the log was not writable
-    ) if run is not None else True
-    if not agrees:
-        at = datetime.fromisoformat(run["at"])
-        mismatch = _log_break(ANCHOR_LOG_MISSING, line=run["seq"], detail=LOG_DISAGREES)
-        verification = AuditVerification(
-            started_at=at,
-            finished_at=at,
-            is_intact=False,
-            tables_checked=run.get("tables") or 0,
-            rows_checked=run.get("rows") or 0,
-            breaks=[mismatch, *(run.get("open_breaks") or [])],
-            anchor_log_seq=run["seq"],
+    if run is not None and not (verification is not None and verification.anchor_log_seq == 0 and not verification.is_intact):
+        # Compare with the verification the log records last, not the latest by time (two runs
+        # may overlap). A run that could not write the log (seq 0) is shown as it is, broken;
+        # an "intact" one that left no line, or one past the log's end, is not believed.
+        newest_seq = verification.anchor_log_seq if verification is not None else None
+        if newest_seq is not None and newest_seq != run["seq"]:
+            verification = AuditVerification.objects.filter(anchor_log_seq=run["seq"]).order_by("-id").first()
+        agrees = (
+            verification is not None
+            and newest_seq not in (0, None)
+            and newest_seq <= run["seq"]
+            and verification.anchor_log_hash == run["_hash"]
+            and verification.is_intact == run.get("is_intact")
+            and {b.get("key") for b in verification.breaks} == {b.get("key") for b in run.get("open_breaks") or []}
         )
-        verification.from_anchor_log = True
-        return verification
+        if not agrees:
+            at = datetime.fromisoformat(run["at"])
+            mismatch = _log_break(ANCHOR_LOG_MISSING, line=run["seq"], detail=LOG_DISAGREES)
+            verification = AuditVerification(
+                started_at=at,
+                finished_at=at,
+                is_intact=False,
+                tables_checked=run.get("tables") or 0,
+                rows_checked=run.get("rows") or 0,
+                breaks=[mismatch, *(run.get("open_breaks") or [])],
+                anchor_log_seq=run["seq"],
+            )
+            verification.from_anchor_log = True
+            return verification
     if verification is not None and not verification.is_intact and verification.pk:
         keys = {item.get("key") for item in verification.breaks}
         acknowledgement = (

@@ -427,3 +427,31 @@ def test_the_database_holds_no_copy_of_the_key(promoted):
             [f"%{key}%", f"%{key}%"],
         )
         assert cursor.fetchone()[0] == 0
+
+
+def test_overlapping_runs_are_no_false_alarm_on_the_trail_page(promoted):
+    """The page compares the log's last run with the verification that wrote it, not with the
+    latest by start time: two runs (nightly and by hand) may overlap."""
+    import datetime
+
+    import time_machine
+
+    with time_machine.travel(
+        datetime.datetime(2026, 12, 7, 2, 30, tzinfo=datetime.UTC), tick=False
+    ):
+        later_start = verify_audit_trail()
+    with time_machine.travel(
+        datetime.datetime(2026, 12, 7, 2, 29, tzinfo=datetime.UTC), tick=False
+    ):
+        earlier_start = verify_audit_trail()  # started before, wrote its lines after
+    status = verification_status()
+    assert status.is_intact and status.pk == earlier_start.pk
+    assert later_start.anchor_log_seq < earlier_start.anchor_log_seq
+
+
+def test_the_trail_page_does_not_believe_deleted_verification_rows(promoted, auditor, client_for):
+    assert verify_audit_trail().is_intact
+    delete_verifications()
+    status = verification_status()
+    assert status.is_intact is False and status.breaks[0]["problem"] == "anchor_log_missing"
+    assert "Tampering detected" in client_for(auditor).get("/audit/").content.decode()
