@@ -33,10 +33,11 @@ COPY . .
 # dependencies so the installed package matches the code.
 RUN pip install --no-deps . \
     && DEBUG=false SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
-    && mkdir -p /data/media /app/var \
+    && mkdir -p /data/media /data/audit-anchors /app/var \
     && chown -R qms:qms /data /app/var
 
 USER qms
 EXPOSE 8000
-# docker-compose.yml runs migrations before starting gunicorn; a plain `docker run` serves directly.
+# docker-compose.yml runs the migrations (as the schema owner) in its one-shot `migrate` service
+# before starting gunicorn as the runtime role; a plain `docker run` serves directly.
 CMD ["gunicorn", "qms.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -195,4 +195,4 @@ class SecurityEvent(models.Model):
 
 # The audit trail's own model lives with the audit package (issue 8); imported here so that it
 # belongs to the qms app's models and migrations.
-from qms.audit.models import AuditVerification  # noqa: E402, F401
+from qms.audit.models import AuditBreakAcknowledgement, AuditVerification  # noqa: E402, F401

@@ -334,6 +334,15 @@ LOGGING = {
 QMS_ORGANISATION_NAME = os.environ.get("QMS_ORGANISATION_NAME", "Acme Medical Devices Ltd")
 QMS_SYSTEM_USERNAME = "system"  # background work acts as this named user, never as null
 
+# Tamper evidence outside the database (issue 15, 21 CFR 11.10(e)): every verification run of the
+# hash chains appends signed anchors to a JSON-lines log in QMS_AUDIT_ANCHOR_DIR, signed with
+# HMAC-SHA256 under a key the database does not hold (QMS_AUDIT_ANCHOR_KEY, or the file
+# QMS_AUDIT_ANCHOR_KEY_FILE, generated on first use). Production keeps both away from the
+# database administrators (docs/audit-anchors.md); `check --deploy` warns where it cannot tell.
+QMS_AUDIT_ANCHOR_DIR = Path(os.environ.get("QMS_AUDIT_ANCHOR_DIR") or VAR_DIR / "audit-anchors")
+QMS_AUDIT_ANCHOR_KEY_FILE = Path(os.environ.get("QMS_AUDIT_ANCHOR_KEY_FILE") or VAR_DIR / "audit-anchor.key")
+QMS_AUDIT_ANCHOR_KEY = os.environ.get("QMS_AUDIT_ANCHOR_KEY", "")
+
 # Lock-out by user name, not by IP address: a site behind one NAT address must not be locked out
 # as a whole by one person's typos; axes still throttles each account after AXES_FAILURE_LIMIT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

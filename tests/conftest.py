@@ -156,6 +156,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 @pytest.fixture(autouse=True)
+def _audit_anchor_log(settings, tmp_path_factory):
+    """Each test has its own external anchor log and key (qms.audit.anchors): the database is
+    rolled back after every test, and an anchor of an earlier test's rows would read as tampering."""
+    root = tmp_path_factory.mktemp("anchors")
+    settings.QMS_AUDIT_ANCHOR_DIR = root / "log"
+    settings.QMS_AUDIT_ANCHOR_KEY_FILE = root / "anchor.key"
+    settings.QMS_AUDIT_ANCHOR_KEY = ""
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     from django.core.cache import cache
 
@@ -253,6 +263,7 @@ def celery_queue(settings):
 
 
 def start_worker(queue: str, *, beat: bool = False, extra_env: dict | None = None, concurrency: int = 2):
+    from django.conf import settings as django_settings
     from django.db import connection
 
     db = connection.settings_dict
@@ -263,6 +274,8 @@ def start_worker(queue: str, *, beat: bool = False, extra_env: dict | None = Non
             "CELERY_DEFAULT_QUEUE": queue,
             "DJANGO_SETTINGS_MODULE": "qms.settings",
             "CONN_MAX_AGE": "0",
+            "QMS_AUDIT_ANCHOR_DIR": str(django_settings.QMS_AUDIT_ANCHOR_DIR),
+            "QMS_AUDIT_ANCHOR_KEY_FILE": str(django_settings.QMS_AUDIT_ANCHOR_KEY_FILE),
             **(extra_env or {}),
         }
     )

@@ -19,3 +19,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests read the dashboard live; tests/metrics/test_dashboard_cache.py turns the cache on.
 METRICS_DASHBOARD_CACHE_SECONDS = 0
+
+# Flushing between transactional tests truncates the append-only tables, whose triggers refuse
+# TRUNCATE (issue 15): the test backend lets the suite's superuser do it (tests/pg_backend).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from qms.audit.models import AuditVerification
+from qms.audit.models import AuditBreakAcknowledgement, AuditVerification
 from qms.permissions import record_denied
 
 _history_form_view = SimpleHistoryAdmin.history_form_view
@@ -31,6 +31,23 @@ SimpleHistoryAdmin.history_form_view = read_only_history_form_view
 class AuditVerificationAdmin(admin.ModelAdmin):
     list_display = ["started_at", "is_intact", "tables_checked", "rows_checked", "triggered_by"]
     list_filter = ["is_intact", "triggered_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditBreakAcknowledgement)
+class AuditBreakAcknowledgementAdmin(admin.ModelAdmin):
+    """Read-only: an acknowledgement is made on the trail page, with a signature (issue 15)."""
+
+    list_display = ["acknowledged_at", "acknowledged_by", "verification", "reason"]
+    list_select_related = ["acknowledged_by", "verification"]
 
     def has_add_permission(self, request):
         return False

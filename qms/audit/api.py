@@ -195,3 +195,74 @@ class AuditTrailView(GenericAPIView):
         return self.get_paginated_response(
             TrailEntrySerializer([entry.as_api_data() for entry in page], many=True).data
         )
+
+
+class VerificationSerializer(serializers.Serializer):
+    finished_at = serializers.DateTimeField(allow_null=True)
+    is_intact = serializers.BooleanField()
+    tables_checked = serializers.IntegerField()
+    rows_checked = serializers.IntegerField()
+    breaks = serializers.JSONField()
+    acknowledged_breaks = serializers.JSONField()
+    acknowledged_by = serializers.CharField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledgement_reason = serializers.CharField(allow_null=True)
+
+
+def verification_as_api_data(verification) -> dict | None:
+    if verification is None:
+        return None
+    acknowledgement = getattr(verification, "acknowledgement", None)
+    return {
+        "finished_at": verification.finished_at,
+        "is_intact": verification.is_intact,
+        "tables_checked": verification.tables_checked,
+        "rows_checked": verification.rows_checked,
+        "breaks": verification.breaks,
+        "acknowledged_breaks": verification.acknowledged_breaks,
+        "acknowledged_by": acknowledgement.acknowledged_by.get_username() if acknowledgement else None,
+        "acknowledged_at": acknowledgement.acknowledged_at if acknowledgement else None,
+        "acknowledgement_reason": acknowledgement.reason if acknowledgement else None,
+    }
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+class VerificationView(GenericAPIView):
+    """`GET audit-trail/verification/`: the state of the hash chains as the trail page shows
+    it (null before the first run)."""
+
+    permission_classes = [RolePermission]
+    read_roles = AUDIT_READERS
+    write_roles = frozenset()
+    serializer_class = VerificationSerializer
+
+    def get(self, request):
+        from qms.audit.verify import verification_status
+
+        data = verification_as_api_data(verification_status())
+        return Response(VerificationSerializer(data).data if data else None)
+
+
+class AcknowledgementView(GenericAPIView):
+    """`POST audit-trail/verification/acknowledgements/` `{"reason", "password"}`: a Quality
+    Manager acknowledges the reported breaks with an electronic signature (403 for a wrong
+    password or another role, 409 when there is no break)."""
+
+    permission_classes = [RolePermission]
+    read_roles = frozenset()
+    write_roles = frozenset({qms_roles.MANAGER})
+    serializer_class = AcknowledgeSerializer
+
+    def post(self, request):
+        from qms.audit.services import audit_breaks_acknowledge
+        from qms.audit.verify import verification_status
+
+        serializer = AcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        audit_breaks_acknowledge(actor=request.user, password=serializer.validated_data["password"], reason=serializer.validated_data["reason"])
+        data = verification_as_api_data(verification_status())
+        return Response(VerificationSerializer(data).data, status=201)

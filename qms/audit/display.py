@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.text import capfirst
 
-from qms.audit.registry import m2m_history, tracked_fields
+from qms.audit.registry import historical_model_for, m2m_history, tracked_fields
 
 EMPTY = "—"
 DATETIME_FORMAT = "j M Y, H:i:s T"
@@ -117,7 +117,8 @@ def plain(value):
 
 def record_url(model_label: str, object_id) -> str:
     """The record's audit page: history, signatures, transitions and its dossier export."""
-    if object_id is None:
+    # Only records that keep a history have that page (a signed AuditVerification does not).
+    if object_id is None or historical_model_for(model_label) is None:
         return ""
     try:
         return reverse("audit-record", args=[model_label, object_id])

@@ -57,10 +57,17 @@ def verification_text(verification) -> str:
     if verification.is_intact:
         return f"Intact: every hash chain verified on {when} ({verification.tables_checked} tables, {verification.rows_checked} entries)."
     first = verification.first_break or {}
-    return (
-        f"BROKEN on {when}: first break in table {first.get('table')}, record {first.get('record_model')} "
-        f"#{first.get('record_id')}, entry of {first.get('at') or 'unknown time'}: {first.get('message')}"
+    text = (
+        f"BROKEN on {when}: {len(verification.breaks)} break(s); first in table {first.get('table')}, row {first.get('row_id')}, "
+        f"record {first.get('record_model') or '-'} #{first.get('record_id')}, entry of {first.get('at') or 'unknown time'}: {first.get('message')}"
     )
+    acknowledgement = getattr(verification, "acknowledgement", None)
+    if acknowledgement is not None:
+        text += (
+            f" Acknowledged by {acknowledgement.acknowledged_by.full_name} on {format_datetime(acknowledgement.acknowledged_at)} "
+            f"with an electronic signature: {acknowledgement.reason}"
+        )
+    return text
 
 
 def exporter_text(user) -> str:

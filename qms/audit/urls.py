@@ -6,6 +6,7 @@ from qms.audit import views
 
 urlpatterns = [
     path("", views.AuditTrailView.as_view(), name="audit-trail"),
+    path("acknowledge/", views.AcknowledgeBreaksView.as_view(), name="audit-trail-acknowledge"),
     path("export.csv", views.AuditTrailCsvView.as_view(), name="audit-trail-csv"),
     path("export.pdf", views.AuditTrailPdfView.as_view(), name="audit-trail-pdf"),
     path("records/<str:model_label>/<int:pk>/", views.RecordAuditView.as_view(), name="audit-record"),

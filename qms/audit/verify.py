@@ -2,9 +2,15 @@
 
 Each chained table (every historical table, the signatures) is read in insertion order. A row
 whose content no longer gives its stored hash was changed; a row whose `prev_hash` is not the
-hash of the row before it follows a deleted row or was inserted. Each run also stores an anchor
-per table (its newest row and that row's hash): the next run checks that the anchor row is
-still there and unchanged, so cutting rows off the end of a table is caught as well.
+hash of the row before it follows a deleted row or was inserted. Each run also records an
+anchor per table (its newest row, that row's hash and the row count up to it) twice: in the
+database (AuditVerification.anchors) and, signed with a key the database does not hold, in the
+external anchor log (qms.audit.anchors). The next run checks both, so cutting rows off the end
+of a table, or re-hashing every row after a changed one and storing a fresh "intact"
+verification, is caught as well (issue 15).
+
+A break stays reported on every later run, whatever the database says, until a Quality Manager
+acknowledges it with an electronic signature (qms.audit.services.audit_breaks_acknowledge).
 """
 
 from __future__ import annotations
@@ -20,15 +26,35 @@ from qms.history import chain_content, chain_hash
 
 CHANGED = "changed"
 LINK_BROKEN = "link_broken"
+INSERTED = "inserted"
 ANCHOR_CHANGED = "anchor_changed"
 ANCHOR_MISSING = "anchor_missing"
+ANCHOR_COUNT = "anchor_count"
+ANCHOR_LOG_FORGED = "anchor_log_forged"
+ANCHOR_LOG_MISSING = "anchor_log_missing"
+ANCHOR_LOG_UNWRITABLE = "anchor_log_unwritable"
 
 PROBLEMS = {
     CHANGED: "The row's content no longer matches its hash: it was changed after it was written.",
     LINK_BROKEN: "The row does not link to the row before it: a row before it was deleted, or this row was inserted.",
+    INSERTED: "The row was inserted between two rows that link to each other.",
     ANCHOR_CHANGED: "The newest row seen by the last verification has changed.",
     ANCHOR_MISSING: "The newest row seen by the last verification is gone: rows were deleted from the end of the table.",
+    ANCHOR_COUNT: "The number of rows up to the newest row seen by the last verification has changed: rows were deleted or inserted before it.",
+    ANCHOR_LOG_FORGED: "A line of the external anchor log is not genuine.",
+    ANCHOR_LOG_MISSING: "The external anchor log no longer holds the line the last verification wrote: the log was deleted, cut or replaced.",
+    ANCHOR_LOG_UNWRITABLE: "This run could not write its anchors to the external anchor log.",
 }
+
+# Where an anchor came from: the signed log outside the database, or the last AuditVerification.
+EXTERNAL = "external"
+INTERNAL = "internal"
+ANCHOR_SOURCES = {EXTERNAL: "the signed external anchor log", INTERNAL: "the last verification stored in the database"}
+
+
+def break_key(item: dict) -> str:
+    """What identifies a break from one run to the next (and what an acknowledgement names)."""
+    return f"{item['table']}:{item['problem']}:{item.get('row_id')}"
 
 
 @dataclass
@@ -36,8 +62,16 @@ class TableResult:
     table: str
     model: str
     rows: int = 0
-    first_break: dict | None = None
+    first_break: dict | None = None  # the first break not acknowledged by a Quality Manager
+    acknowledged: list[dict] = field(default_factory=list)  # acknowledged breaks still seen
     anchor: dict = field(default_factory=dict)
+
+    def report(self, item: dict, acknowledged: set[str]) -> None:
+        if break_key(item) in acknowledged:
+            if len(self.acknowledged) < 20:
+                self.acknowledged.append(item)
+        elif self.first_break is None:
+            self.first_break = item
 
 
 def _parent_history(row):
@@ -73,79 +107,253 @@ def _record_of(row) -> tuple[str, object]:
     return type(row)._meta.label_lower, row.pk
 
 
-def _describe(model, row, problem: str, *, pk=None) -> dict:
-    if row is None:
-        return {
-            "table": model._meta.db_table,
-            "model": model._meta.label_lower,
-            "row_id": pk,
-            "record_model": "",
-            "record_id": None,
-            "at": None,
-            "problem": problem,
-            "message": PROBLEMS[problem],
-        }
-    record_model, record_id = _record_of(row)
-    at = _row_time(row)
-    return {
+def _describe(model, row, problem: str, *, pk=None, source: str = "") -> dict:
+    record_model, record_id, at = "", None, None
+    if row is not None:
+        record_model, record_id = _record_of(row)
+        at = _row_time(row)
+        pk = row.pk
+    message = PROBLEMS[problem]
+    if source:
+        message = f"{message} (anchor from {ANCHOR_SOURCES[source]})"
+    item = {
         "table": model._meta.db_table,
         "model": model._meta.label_lower,
-        "row_id": row.pk,
+        "row_id": pk,
         "record_model": record_model,
         "record_id": record_id,
         "at": at.isoformat() if at else None,
         "problem": problem,
-        "message": PROBLEMS[problem],
+        "message": message,
     }
+    if source:
+        item["anchor_source"] = source
+    item["key"] = break_key(item)
+    return item
 
 
-def verify_table(model, anchor: dict | None = None, *, chunk_size: int = 2000) -> TableResult:
-    """Walk one chained table in insertion (primary key) order; memory stays flat."""
+def _log_break(problem: str, *, line=None, detail: str = "", at=None) -> dict:
+    from qms.audit.anchors import LOG_NAME
+
+    item = {
+        "table": LOG_NAME,
+        "model": "",
+        "row_id": line,
+        "record_model": "",
+        "record_id": None,
+        "at": at,
+        "problem": problem,
+        "message": f"{PROBLEMS[problem]} {detail}".strip(),
+    }
+    item["key"] = break_key(item)
+    return item
+
+
+def verify_table(model, anchors: dict | None = None, *, acknowledged: set[str] = frozenset(), chunk_size: int = 2000) -> TableResult:
+    """Walk one chained table in insertion (primary key) order; memory stays flat.
+
+    `anchors` maps a source (EXTERNAL, INTERNAL) to what a run saw of this table: its newest
+    row's id ("pk"), that row's hash and the number of rows up to it. A row that is gone, has
+    another hash, or sits behind another number of rows is a break, even where the chain itself
+    links up again (someone re-hashed the rows after the one they changed)."""
     result = TableResult(table=model._meta.db_table, model=model._meta.label_lower)
     pk_name = model._meta.pk.attname
-    expected_prev = ""
-    anchor_seen = not anchor
+    pending = {source: anchor for source, anchor in (anchors or {}).items() if anchor and anchor.get("pk") is not None}
+    expected_prev, previous = "", None
+    hash_before_previous = None
     for row in model._base_manager.order_by(pk_name).iterator(chunk_size=chunk_size):
         result.rows += 1
-        if result.first_break is None:
-            if chain_hash(chain_content(row)) != row.entry_hash:
-                result.first_break = _describe(model, row, CHANGED)
-            elif row.prev_hash != expected_prev:
-                result.first_break = _describe(model, row, LINK_BROKEN)
-        if anchor and row.pk == anchor.get("pk"):
-            anchor_seen = True
-            if row.entry_hash != anchor.get("hash") and result.first_break is None:
-                result.first_break = _describe(model, row, ANCHOR_CHANGED)
-        expected_prev = row.entry_hash
+        if chain_hash(chain_content(row)) != row.entry_hash:
+            result.report(_describe(model, row, CHANGED), acknowledged)
+        elif row.prev_hash != expected_prev:
+            if previous is not None and row.prev_hash == hash_before_previous:
+                # This row links past the one before it: that one was slipped in between.
+                result.report(_describe(model, previous, INSERTED), acknowledged)
+            else:
+                result.report(_describe(model, row, LINK_BROKEN), acknowledged)
+        for source, anchor in list(pending.items()):
+            if row.pk > anchor["pk"]:
+                # The anchored row is gone: rows after it run on where it was.
+                result.report(_describe(model, None, ANCHOR_MISSING, pk=anchor["pk"], source=source), acknowledged)
+                del pending[source]
+            elif row.pk == anchor["pk"]:
+                if row.entry_hash != anchor.get("hash"):
+                    result.report(_describe(model, row, ANCHOR_CHANGED, source=source), acknowledged)
+                elif anchor.get("rows") is not None and anchor["rows"] != result.rows:
+                    result.report(_describe(model, row, ANCHOR_COUNT, source=source), acknowledged)
+                del pending[source]
+        hash_before_previous, expected_prev, previous = expected_prev, row.entry_hash, row
         result.anchor = {"pk": row.pk, "hash": row.entry_hash, "rows": result.rows}
-    if not anchor_seen and result.first_break is None:
-        result.first_break = _describe(model, None, ANCHOR_MISSING, pk=anchor.get("pk"))
+    for source, anchor in pending.items():
+        result.report(_describe(model, None, ANCHOR_MISSING, pk=anchor["pk"], source=source), acknowledged)
     return result
 
 
+def _external_anchor(line: dict) -> dict:
+    return {"pk": line.get("row_id"), "hash": line.get("hash"), "rows": line.get("rows")}
+
+
+def _log_checks(log, previous) -> list[dict]:
+    """Breaks of the external log itself: lines that are not genuine, and a log that no longer
+    holds what the last stored verification says it wrote."""
+    found = [_log_break(ANCHOR_LOG_FORGED, line=p["line"], detail=f"Line {p['line']} {p['message']}.") for p in log.problems]
+    if previous is not None and previous.anchor_log_seq and not log.has_line(previous.anchor_log_seq, previous.anchor_log_hash):
+        where = "is missing" if not log.exists else f"has no line {previous.anchor_log_seq} as written"
+        found.append(_log_break(ANCHOR_LOG_MISSING, line=previous.anchor_log_seq, detail=f"The log {where}."))
+    return found
+
+
+def _still_open(log, previous) -> list[dict]:
+    """The breaks the last run left open: those of the log's last signed run line, and those of
+    the last stored verification (the database may add alarms, never take one away)."""
+    carried = []
+    run = log.latest_run()
+    if run is not None:
+        carried.extend(run.get("open_breaks") or [])
+    if previous is not None:
+        carried.extend(previous.breaks or [])
+    for item in carried:
+        item.setdefault("key", break_key(item))
+    return carried
+
+
 def verify_audit_trail(*, triggered_by: str = AuditVerification.Trigger.COMMAND, store: bool = True) -> AuditVerification:
-    """Check every chain; store and return the result (the trail page shows the latest)."""
+    """Check every chain against itself, the last stored verification and the newest signed
+    anchors of the external log; report every break not yet acknowledged, including those of
+    earlier runs; store the result and append this run's anchors to the log."""
+    from qms.audit import anchors as anchor_log
+
     previous = AuditVerification.objects.order_by("-started_at", "-id").first()
-    anchors = previous.anchors if previous else {}
+    internal = previous.anchors if previous else {}
+    key = anchor_log.anchor_key()
+    log = anchor_log.read_log(key=key)
+    external = {table: _external_anchor(line) for table, line in log.latest_anchors().items()}
+    acknowledged = log.acknowledged_keys()
     started_at = timezone.now()
-    results = [verify_table(model, anchors.get(model._meta.db_table)) for model in chained_models()]
-    breaks = [r.first_break for r in results if r.first_break]
-    breaks.sort(key=lambda b: b["at"] or "")
+    results = [
+        verify_table(
+            model,
+            {EXTERNAL: external.get(model._meta.db_table), INTERNAL: internal.get(model._meta.db_table)},
+            acknowledged=acknowledged,
+        )
+        for model in chained_models()
+    ]
+    found = _log_checks(log, previous) + [r.first_break for r in results if r.first_break]
+    open_breaks, acknowledged_breaks, seen = [], [], set()
+    for item in found + _still_open(log, previous):
+        if item["key"] in seen:
+            continue
+        seen.add(item["key"])
+        (acknowledged_breaks if item["key"] in acknowledged else open_breaks).append(item)
+    for result in results:
+        acknowledged_breaks.extend(b for b in result.acknowledged if b["key"] not in seen)
+        seen.update(b["key"] for b in result.acknowledged)
+    open_breaks.sort(key=lambda b: b["at"] or "")
     verification = AuditVerification(
         started_at=started_at,
         finished_at=timezone.now(),
-        is_intact=not breaks,
+        is_intact=not open_breaks,
         tables_checked=len(results),
         rows_checked=sum(r.rows for r in results),
-        breaks=breaks,
+        breaks=open_breaks,
+        acknowledged_breaks=acknowledged_breaks,
         anchors={r.table: r.anchor for r in results if r.anchor},
         triggered_by=triggered_by,
     )
     if store:
+        _write_anchors(verification, results, key=key)
         with transaction.atomic():
             verification.save()
     return verification
 
 
+def _write_anchors(verification, results, *, key: bytes) -> None:
+    from qms.audit import anchors as anchor_log
+
+    at = verification.finished_at.isoformat()
+    lines = [
+        {"kind": anchor_log.ANCHOR, "at": at, "table": r.table, "row_id": r.anchor["pk"], "hash": r.anchor["hash"], "rows": r.anchor["rows"]}
+        for r in results
+        if r.anchor
+    ]
+    lines.append(
+        {
+            "kind": anchor_log.RUN,
+            "at": at,
+            "tables": verification.tables_checked,
+            "rows": verification.rows_checked,
+            "is_intact": verification.is_intact,
+            "open_breaks": verification.breaks,
+        }
+    )
+    try:
+        verification.anchor_log_seq, verification.anchor_log_hash = anchor_log.append_lines(lines, key=key)
+    except OSError as error:
+        # Still stored in the database, and reported as a break: a run that leaves no external
+        # anchor must not look like one that did.
+        verification.breaks = [*verification.breaks, _log_break(ANCHOR_LOG_UNWRITABLE, detail=f"({error.strerror or error}).", at=at)]
+        verification.is_intact = False
+
+
 def latest_verification() -> AuditVerification | None:
     return AuditVerification.objects.order_by("-started_at", "-id").first()
+
+
+LOG_DISAGREES = (
+    "The database's latest verification is not the one the signed external anchor log records last: "
+    "a verification row was inserted, changed or deleted in the database."
+)
+
+
+def verification_status() -> AuditVerification | None:
+    """What the trail page and every export say about the chains: the latest verification,
+    unless the signed anchor log's last run disagrees with it (a "intact" row inserted by hand,
+    or the broken one deleted), in which case the log's run is shown, as broken. Carries
+    `.acknowledgement` when a Quality Manager has acknowledged every break it reports."""
+    from datetime import datetime
+
+    from qms.audit import anchors as anchor_log
+    from qms.audit.models import AuditBreakAcknowledgement
+
+    verification = latest_verification()
+    try:
+        run = anchor_log.latest_signed_run()
+    except Exception:  # noqa: BLE001 - a missing or unreadable key must not take the trail page down
+        run = None
+    if run is not None and not (verification is not None and verification.anchor_log_seq == 0 and not verification.is_intact):
+        # Compare with the verification the log records last, not the latest by time (two runs
+        # may overlap). A run that could not write the log (seq 0) is shown as it is, broken;
+        # an "intact" one that left no line, or one past the log's end, is not believed.
+        newest_seq = verification.anchor_log_seq if verification is not None else None
+        if newest_seq is not None and newest_seq != run["seq"]:
+            verification = AuditVerification.objects.filter(anchor_log_seq=run["seq"]).order_by("-id").first()
+        agrees = (
+            verification is not None
+            and newest_seq not in (0, None)
+            and newest_seq <= run["seq"]
+            and verification.anchor_log_hash == run["_hash"]
+            and verification.is_intact == run.get("is_intact")
+            and {b.get("key") for b in verification.breaks} == {b.get("key") for b in run.get("open_breaks") or []}
+        )
+        if not agrees:
+            at = datetime.fromisoformat(run["at"])
+            mismatch = _log_break(ANCHOR_LOG_MISSING, line=run["seq"], detail=LOG_DISAGREES)
+            verification = AuditVerification(
+                started_at=at,
+                finished_at=at,
+                is_intact=False,
+                tables_checked=run.get("tables") or 0,
+                rows_checked=run.get("rows") or 0,
+                breaks=[mismatch, *(run.get("open_breaks") or [])],
+                anchor_log_seq=run["seq"],
+            )
+            verification.from_anchor_log = True
+            return verification
+    if verification is not None and not verification.is_intact and verification.pk:
+        keys = {item.get("key") for item in verification.breaks}
+        acknowledgement = (
+            AuditBreakAcknowledgement.objects.filter(verification=verification).select_related("acknowledged_by").order_by("-acknowledged_at", "-id").first()
+        )
+        if acknowledgement is not None and keys <= set(acknowledgement.break_keys):
+            verification.acknowledgement = acknowledgement
+    return verification

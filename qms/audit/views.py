@@ -1,8 +1,11 @@
 """The audit trail pages: the trail with its filters and exports, and one record's audit view
 with its dossier PDF. Read-only for everyone: these views answer GET only."""
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.views import View
 from django.views.generic import TemplateView
 
 from qms import roles as qms_roles
@@ -17,7 +20,9 @@ from qms.audit.selectors import (
     record_history,
     signatures_and_transitions,
 )
-from qms.audit.verify import latest_verification
+from qms.audit.services import audit_breaks_acknowledge
+from qms.audit.verify import verification_status
+from qms.errors import DomainError
 from qms.permissions import RoleRequiredMixin
 
 AUDIT_READERS = frozenset({qms_roles.AUDITOR, qms_roles.MANAGER, qms_roles.ADMINISTRATOR})
@@ -91,7 +96,8 @@ class AuditTrailView(AuditReaderMixin, TemplateView):
             action_choices=actions_for_filter(),
             page_sizes=PAGE_SIZES,
             page_size=page_size,
-            verification=latest_verification(),
+            verification=verification_status(),
+            may_acknowledge=qms_roles.has_role(self.request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(self.request.user),
             export_query=query.urlencode(),
             time_zone=timezone.get_current_timezone_name(),
         )
@@ -107,7 +113,7 @@ class AuditTrailCsvView(AuditReaderMixin, TemplateView):
                 audit_trail(trail_filter),
                 trail_filter=trail_filter,
                 user=request.user,
-                verification=latest_verification(),
+                verification=verification_status(),
             ),
             content_type="text/csv; charset=utf-8",
         )
@@ -125,13 +131,30 @@ class AuditTrailPdfView(AuditReaderMixin, TemplateView):
             audit_trail(trail_filter),
             trail_filter=trail_filter,
             user=request.user,
-            verification=latest_verification(),
+            verification=verification_status(),
         )
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = (
             f'attachment; filename="audit-trail-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
         )
         return response
+
+
+class AcknowledgeBreaksView(RoleRequiredMixin, View):
+    """POST: a Quality Manager acknowledges the reported breaks with a signed reason."""
+
+    http_method_names = ["post"]
+    read_roles = frozenset()
+    write_roles = frozenset({qms_roles.MANAGER})
+
+    def post(self, request, *args, **kwargs):
+        try:
+            audit_breaks_acknowledge(actor=request.user, password=request.POST.get("password") or None, reason=request.POST.get("reason", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "The breaks are acknowledged, with your electronic signature and reason.")
+        return redirect("audit-trail")
 
 
 def get_record(model_label: str, pk: int):
@@ -168,7 +191,7 @@ class RecordAuditView(AuditReaderMixin, TemplateView):
 class RecordDossierPdfView(AuditReaderMixin, TemplateView):
     def get(self, request, model_label, pk, *args, **kwargs):
         record = get_record(model_label, pk)
-        pdf = exports.dossier_pdf(record, user=request.user, verification=latest_verification())
+        pdf = exports.dossier_pdf(record, user=request.user, verification=verification_status())
         response = HttpResponse(pdf, content_type="application/pdf")
         name = f"{record._meta.model_name}-{record.pk}"
         response["Content-Disposition"] = (

@@ -117,3 +117,33 @@ def test_staff_cannot_open_the_trail(page, live_server, login, staff):
     expect(page.locator("nav")).not_to_contain_text("Audit trail")
     response = page.goto(f"{live_server.url}/audit/")
     assert response.status == 403
+
+
+def test_a_break_stays_on_the_trail_page_until_a_quality_manager_signs_it_off(page, live_server, login, screenshot, manager, history):
+    """Issue 15: a history row changed behind the application's back is reported on the trail
+    page run after run; the Quality Manager acknowledges it there with a reason and a signature."""
+    from qms.models import HistoricalUser
+    from tests.audit.test_verify import as_database_owner
+
+    row = HistoricalUser.objects.order_by("history_id")[1]
+    as_database_owner("qms_historicaluser", f"UPDATE qms_historicaluser SET history_change_reason = 'nothing to see' WHERE history_id = {row.history_id}")
+    verify_audit_trail()
+    verify_audit_trail()  # a later run still reports it
+    login(page, "manager", PASSWORD)
+    page.goto(f"{live_server.url}/audit/")
+    banner = page.locator("#verification")
+    expect(banner).to_contain_text("Tampering detected")
+    expect(banner).to_contain_text(f"row {row.history_id}")
+    screenshot(page, "audit-break", full_page=False)
+    page.fill("#ack-reason", "Investigated in INC-15: restored from the 03:00 backup; the changed row is kept as evidence.")
+    page.fill("#ack-password", "not-my-password")
+    page.click("button:has-text('Acknowledge and sign')")
+    expect(page.locator(".messages, .message, [role=alert]").first).to_contain_text("not correct")
+    expect(banner).to_contain_text("Tampering detected")
+    page.fill("#ack-reason", "Investigated in INC-15: restored from the 03:00 backup; the changed row is kept as evidence.")
+    page.fill("#ack-password", PASSWORD)
+    page.click("button:has-text('Acknowledge and sign')")
+    expect(banner).to_contain_text("Break acknowledged")
+    expect(banner).to_contain_text("Investigated in INC-15")
+    screenshot(page, "audit-break-acknowledged", full_page=False)
+    assert verify_audit_trail().is_intact

@@ -1,5 +1,6 @@
-"""The database refuses UPDATE and DELETE on history, signatures, transitions and security
-events (ARCHITECTURE.md rule 2, 21 CFR 11.10(e)), whoever sends the SQL."""
+"""The database refuses UPDATE, DELETE and TRUNCATE on history, signatures, transitions and
+security events (ARCHITECTURE.md rule 2, 21 CFR 11.10(e); TRUNCATE: issue 15 item 7), whoever
+sends the SQL."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -33,8 +34,10 @@ def audited_rows(specimen, staff, manager):
     [
         'UPDATE "{table}" SET {column} = {column}',
         'DELETE FROM "{table}"',
+        # CASCADE: so that no foreign key refuses it first, and the trigger must
+        'TRUNCATE "{table}" CASCADE',
     ],
-    ids=["update", "delete"],
+    ids=["update", "delete", "truncate"],
 )
 def test_raw_sql_update_and_delete_are_refused(audited_rows, table, statement):
     column = {"qms_signature": "meaning", "qms_transition": "reason", "qms_securityevent": "detail"}.get(
@@ -45,8 +48,14 @@ def test_raw_sql_update_and_delete_are_refused(audited_rows, table, statement):
         (rows_before,) = cursor.fetchone()
     assert rows_before > 0, f"{table} should hold rows for this test to mean anything"
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(statement.format(table=table, column=column))
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses to run with deferred checks pending
+    try:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement.format(table=table, column=column))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608
@@ -67,3 +76,8 @@ def test_every_historical_and_append_only_table_has_its_triggers(db):
     assert append_only_tables_missing(connection) == [], (
         "add qms.db.MakeAppendOnly('<table>') to a migration of the app that owns these tables"
     )
+
+
+def test_every_append_only_table_refuses_truncate(db):
+    """TRUNCATE fires no row trigger: each append-only table has a statement-level one too."""
+    assert append_only_tables_missing(connection, "truncate") == []

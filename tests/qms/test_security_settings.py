@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://qms@db.example.com:5432/qms",
     "REDIS_URL": "redis://redis.example.com:6379/0",
     "DJANGO_SETTINGS_MODULE": "qms.settings",
+    # The audit anchor key from a secret, the anchor log on a volume of its own (issue 15).
+    "QMS_AUDIT_ANCHOR_KEY": secrets.token_hex(32),
+    "QMS_AUDIT_ANCHOR_DIR": "/var/lib/qms-anchors",
 }
 
 
@@ -35,6 +38,20 @@ def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_where_the_audit_anchor_key_is_missing_or_exposed(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "QMS_AUDIT_ANCHOR_KEY"}
+    missing = manage("check", "--deploy", env_overrides={**env, "QMS_AUDIT_ANCHOR_KEY_FILE": str(tmp_path / "none.key")}, unset=("QMS_AUDIT_ANCHOR_KEY",))
+    assert "qms.W101" in missing.stderr + missing.stdout
+    anchor_dir = tmp_path / "anchors"
+    anchor_dir.mkdir()
+    exposed = anchor_dir / "anchor.key"
+    exposed.write_text(secrets.token_hex(32))
+    exposed.chmod(0o644)
+    result = manage("check", "--deploy", env_overrides={**env, "QMS_AUDIT_ANCHOR_DIR": str(anchor_dir), "QMS_AUDIT_ANCHOR_KEY_FILE": str(exposed)}, unset=("QMS_AUDIT_ANCHOR_KEY",))
+    output = result.stderr + result.stdout
+    assert "qms.W102" in output and "qms.W103" in output and "qms.W101" not in output
 
 
 def test_production_settings_refuse_the_development_secret_key():
