@@ -92,9 +92,14 @@ class DocumentEditForm(ReasonVersionForm):
         fields = ["title", "owner", "department", "review_period_months"]
         labels = {"review_period_months": "Review period (months)"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = quality_people()
+        if user is not None and not qms_roles.has_role(user, qms_roles.MANAGER):
+            # A controlled change (issue 15): shown, but only a Quality Manager changes it.
+            for name in ("owner", "review_period_months"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Only a Quality Manager changes this."
 
     def _post_clean(self):
         pass

@@ -160,7 +160,7 @@ class DocumentEditView(RoleRequiredMixin, DocumentMixin, FormView):
     read_roles = qms_roles.QUALITY
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.get_document()}
+        return {**super().get_form_kwargs(), "instance": self.get_document(), "user": self.request.user}
 
     def form_valid(self, form):
         document = self.get_document()

@@ -204,22 +204,21 @@ def test_only_a_quality_manager_changes_review_period_or_owner(
     assert Document.history.first().history_change_reason == "Agreed at management review"
 
 
-def test_the_document_edit_form_refuses_staff_changing_the_review_period(
-    client_for, staff, document
-):
+def test_the_document_edit_form_keeps_review_period_and_owner_for_managers(client_for, staff, manager, document):
     url = reverse("documents:edit", args=[document.pk])
-    data = {
-        "title": document.title,
-        "owner": staff.pk,
-        "department": "",
-        "review_period_months": 60,
-        "version": document.version,
-        "reason": "Less work",
-    }
-    response = client_for(staff).post(url, data)
-    assert response.status_code == 200
-    assert "Only a Quality Manager may change the review period" in response.content.decode()
-    assert Document.objects.get(pk=document.pk).review_period_months == 24
+    page = client_for(staff).get(url)
+    assert page.context["form"].fields["review_period_months"].disabled
+    assert page.context["form"].fields["owner"].disabled
+    data = {"title": "Renamed", "owner": manager.pk, "department": "", "review_period_months": 60,
+            "version": document.version, "reason": "Clearer title"}
+    assert client_for(staff).post(url, data).status_code == 302
+    fresh = Document.objects.get(pk=document.pk)
+    assert (fresh.title, fresh.review_period_months, fresh.owner_id) == ("Renamed", 24, staff.pk)
+    assert not client_for(manager).get(url).context["form"].fields["review_period_months"].disabled
+    data = {**data, "version": fresh.version, "reason": "Yearly review agreed"}
+    assert client_for(manager).post(url, data).status_code == 302
+    fresh = Document.objects.get(pk=document.pk)
+    assert (fresh.review_period_months, fresh.owner_id) == (60, manager.pk)
 
 
 # ---------------------------------------------------------------- the browser forms
