@@ -210,11 +210,14 @@ class VersionDetailView(RoleRequiredMixin, VersionMixin, TemplateView):
         context = super().get_context_data(version=version, document=version.document, **kwargs)
         if selectors.sees_all_versions(user):
             actions = VERSION_WORKFLOW.available(version, user)
+            may_submit = any(a.name == "submit" for a in actions)
             context.update(
                 signoffs=selectors.signoffs_of(version),
                 actions=[a for a in actions if a.name != "submit"],
-                may_submit=any(a.name == "submit" for a in actions),
-                submit_form=SubmitForm(version=version),
+                may_submit=may_submit,
+                # Built only for a draft the user may submit: it reads the approval matrix and
+                # the version's editors (two queries) to offer only eligible people.
+                submit_form=SubmitForm(version=version) if may_submit else None,
                 history_entries=record_history(version, limit=50, known=self._versions),
                 signatures=list(Signature.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("signer")),
                 transitions=labelled(Transition.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("actor", "signature").order_by("-at", "-id")),

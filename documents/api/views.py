@@ -22,8 +22,9 @@ from documents.models import Document, DocumentType, DocumentVersion, VersionSig
 from documents.views import VersionDownloadView
 from documents.workflow import VERSION_WORKFLOW
 from qms import roles as qms_roles
-from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.api.mixins import HistoryEntrySerializer, HistoryMixin, TransitionsMixin
 from qms.permissions import RolePermission
+from qms.web import history_entries
 
 
 class DocumentViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -174,3 +175,10 @@ class ApprovalMatrixViewSet(viewsets.ViewSet):
     @extend_schema(request=ApprovalRuleSerializer, responses=ApprovalRuleSerializer, summary="Change the rule (Quality Manager)")
     def partial_update(self, request, doc_type=None):
         return self.update(request, doc_type=doc_type, partial=True)
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True), summary="The rule's history, newest first")
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request, doc_type=None):
+        rule = self._rule(doc_type)
+        entries = history_entries(rule, limit=1000) if rule.pk else []
+        return Response(HistoryEntrySerializer(entries, many=True).data)

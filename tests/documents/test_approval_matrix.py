@@ -200,6 +200,11 @@ def test_a_manager_relaxes_one_type_with_a_reason_and_it_is_in_the_history(
         == "Shop-floor instructions: lead approval (QM decision 12/26)"
     )
     assert rule.history.get().history_user == manager
+    history = api_for(staff).get(reverse("api-approval-matrix-history", args=["work_instruction"])).json()
+    assert [(h["reason"], h["action"]) for h in history] == [
+        ("Shop-floor instructions: lead approval (QM decision 12/26)", "create")
+    ]
+    assert api_for(staff).get(reverse("api-approval-matrix-history", args=["sop"])).json() == []
     version = make_document("Label the bins", doc_type=DocumentType.WORK_INSTRUCTION).versions.get()
     assert _submit(api_for(staff), version, approvers=[staff2]).status_code == 200
     # The other types keep the strict default.
