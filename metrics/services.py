@@ -362,9 +362,10 @@ class ImportResult:
     updated: int
 
 
-def shipped_units_import(*, actor, data: bytes, reason: str = "CSV import") -> ImportResult:
+def shipped_units_import(*, actor, data: bytes, reason: str = "") -> ImportResult:
     """CSV with a header `product_code,month,units` (month as YYYY-MM). All rows are checked
-    first; one bad row refuses the whole file with the row numbers, and nothing is written."""
+    first; one bad row refuses the whole file with the row numbers, and nothing is written.
+    A file that corrects months already entered needs the manager's reason (issue 15)."""
     from complaints.models import Product
 
     _require_manager(actor)

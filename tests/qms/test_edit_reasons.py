@@ -339,3 +339,23 @@ def test_admin_change_of_a_product_needs_a_reason(client_for, db):
         == 302
     )
     assert Product.history.first().history_change_reason == "Renamed in the catalogue"
+
+
+def test_a_csv_import_that_corrects_months_needs_a_reason(client_for, manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    Product.objects.create(code="INF-200", name="Infusion pump")
+    month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
+    url = reverse("metrics:shipments-import")
+
+    def post(units, reason=""):
+        csv = SimpleUploadedFile("units.csv", f"product_code,month,units\nINF-200,{month},{units}\n".encode(), "text/csv")
+        return client_for(manager).post(url, {"file": csv, "reason": reason})
+
+    assert post(1200).status_code == 302  # first entry: no correction, no reason needed
+    refused = post(1300)
+    assert refused.status_code == 400 and "say why they are corrected" in refused.content.decode()
+    assert ShippedUnits.objects.get().units == 1200
+    assert post(1300, "ERP re-export after the credit notes").status_code == 302
+    record = ShippedUnits.objects.get()
+    assert record.units == 1300 and record.history.first().history_change_reason == "ERP re-export after the credit notes"
