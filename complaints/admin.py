@@ -49,16 +49,37 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
     search_fields = ["name", "organisation", "email"]
 
 
+class ChangeReasonAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label="Reason for the change", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded in the audit trail with your name.",
+    )
+
+
 class VersionBumpAdmin(NoDeleteAdmin):
-    """Configuration edits in the admin keep the version and history honest."""
+    """Configuration edits in the admin keep the version and history honest: the editor gives
+    their own reason (issue 15), which goes into the history of the record and of its inlines."""
+
+    form = ChangeReasonAdminForm
 
     def save_model(self, request, obj, form, change):
         from qms.history import set_history
 
         if change:
             obj.version += 1
-        set_history(obj, user=request.user, reason="Changed in the administration site", action="update" if change else "create")
+        set_history(obj, user=request.user, reason=form.cleaned_data["change_reason"].strip(), action="update" if change else "create")
         obj.save()
+
+    def save_formset(self, request, form, formset, change):
+        from qms.history import set_history
+
+        for instance in formset.save(commit=False):
+            if instance.pk and hasattr(instance, "version"):
+                instance.version += 1
+            set_history(instance, user=request.user, reason=form.cleaned_data["change_reason"].strip(),
+                        action="update" if instance.pk else "create")
+            instance.save()
+        formset.save_m2m()
 
 
 @admin.register(Product)
@@ -95,7 +116,7 @@ class BusinessCalendarAdmin(VersionBumpAdmin):
     inlines = [HolidayInline]
 
 
-class SlaPolicyAdminForm(forms.ModelForm):
+class SlaPolicyAdminForm(ChangeReasonAdminForm):
     class Meta:
         model = SlaPolicy
         fields = ["severity", "first_response_hours", "resolution_hours", "counts_business_time", "calendar", "escalation_steps"]

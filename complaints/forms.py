@@ -210,10 +210,6 @@ class CustomerEditForm(ReasonVersionForm):
         fields = ["name", "organisation", "email", "phone", "address"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = False
-
 
 class ProductForm(forms.ModelForm):
     class Meta:
@@ -303,6 +299,10 @@ WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat
 
 
 class HolidayForm(forms.ModelForm):
+    reason = forms.CharField(
+        label="Reason", max_length=4000, help_text="Why this day is a holiday (recorded in the audit trail with your name)."
+    )
+
     class Meta:
         model = Holiday
         fields = ["calendar", "date", "name"]

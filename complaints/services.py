@@ -46,6 +46,7 @@ from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import save_versioned_bulk, set_history
 from qms.notifications import email_outside_user, notify, notify_many
+from qms.reasons import person_reason
 from qms.references import allocate_reference
 from qms.services import system_user
 from qms.versioning import check_version, save_versioned
@@ -583,8 +584,7 @@ def complaint_update(complaint: Complaint, *, actor, reason: str, version, **cha
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
-    if not (reason or "").strip():
-        raise ValidationFailed.on("reason", "Say why the complaint is changed.")
+    reason = person_reason(reason, ask="Say why the complaint is changed.")
     locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
     check_version(locked, version)
     if locked.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
@@ -996,6 +996,7 @@ def customer_create(*, actor, name: str, organisation: str = "", email: str = ""
 @transaction.atomic
 def customer_update(customer: Customer, *, actor, version, reason: str = "", **changes) -> Customer:
     _require_quality(actor)
+    reason = person_reason(reason, ask="Say why the customer's details change.")
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     check_version(locked, version)
     fields = []
@@ -1005,7 +1006,7 @@ def customer_update(customer: Customer, *, actor, version, reason: str = "", **c
     if not locked.name:
         raise ValidationFailed.on("name", "The customer needs a name.")
     if fields:
-        save_versioned(locked, actor=actor, reason=reason or "Customer details updated", fields=fields, action="update")
+        save_versioned(locked, actor=actor, reason=reason, fields=fields, action="update")
     return locked
 
 
@@ -1076,8 +1077,7 @@ def sla_policy_update(policy: SlaPolicy, *, actor, version, reason: str, **chang
     """Quality Managers set the targets. Existing complaints keep the deadlines they were given
     when received (they are stored); new and re-triaged complaints use the new targets."""
     _require_manager(actor, "sets SLA policies")
-    if not (reason or "").strip():
-        raise ValidationFailed.on("reason", "Say why the policy changes.")
+    reason = person_reason(reason, ask="Say why the policy changes.")
     locked = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     check_version(locked, version)
     fields = []
@@ -1100,15 +1100,17 @@ def _require_manager(actor, what: str) -> None:
 
 
 @transaction.atomic
-def holiday_add(*, actor, calendar: BusinessCalendar, date, name: str) -> Holiday:
-    """A day off on a business calendar. Deadlines already stored stay as they are."""
+def holiday_add(*, actor, calendar: BusinessCalendar, date, name: str, reason: str = "") -> Holiday:
+    """A day off on a business calendar. Deadlines already stored stay as they are. A holiday
+    moves every later business-time deadline, so it is a change with the manager's own reason."""
     _require_manager(actor, "maintains the business calendars")
+    reason = person_reason(reason, ask="Say why this day is added as a holiday.")
     if not (name or "").strip():
         raise ValidationFailed.on("name", "Name the holiday.")
     if Holiday.objects.filter(calendar=calendar, date=date).exists():
         raise ValidationFailed.on("date", "This day is a holiday on this calendar already.")
     holiday = Holiday(calendar=calendar, date=date, name=name.strip())
-    set_history(holiday, user=actor, reason="Holiday added", action="create")
+    set_history(holiday, user=actor, reason=reason, action="create")
     holiday.save()
     return holiday
 
@@ -1116,8 +1118,7 @@ def holiday_add(*, actor, calendar: BusinessCalendar, date, name: str) -> Holida
 @transaction.atomic
 def calendar_update(calendar: BusinessCalendar, *, actor, version, reason: str, **changes) -> BusinessCalendar:
     _require_manager(actor, "maintains the business calendars")
-    if not (reason or "").strip():
-        raise ValidationFailed.on("reason", "Say why the calendar changes.")
+    reason = person_reason(reason, ask="Say why the calendar changes.")
     locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
     check_version(locked, version)
     fields = []

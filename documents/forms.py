@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from documents.models import Document, DocumentType, DocumentVersion
+from documents.models import SIGNOFF_ROLES, Document, DocumentType, DocumentVersion
 from qms import roles as qms_roles
 from qms.web import ReasonVersionForm
 
@@ -92,9 +92,14 @@ class DocumentEditForm(ReasonVersionForm):
         fields = ["title", "owner", "department", "review_period_months"]
         labels = {"review_period_months": "Review period (months)"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = quality_people()
+        if user is not None and not qms_roles.has_role(user, qms_roles.MANAGER):
+            # A controlled change (issue 15): shown, but only a Quality Manager changes it.
+            for name in ("owner", "review_period_months"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Only a Quality Manager changes this."
 
     def _post_clean(self):
         pass
@@ -131,8 +136,7 @@ class VersionEditForm(VersionForm, ReasonVersionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].required = False
-        self.fields["reason"].help_text = "Optional for a draft; recorded in the audit trail."
+        self.fields["reason"].help_text = "What you changed and why; recorded in the audit trail with your name."
 
 
 class SubmitForm(forms.Form):
@@ -147,9 +151,24 @@ class SubmitForm(forms.Form):
     reason = forms.CharField(required=False, label="Note to reviewers", widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
 
     def __init__(self, *args, version: DocumentVersion, **kwargs):
+        from documents.selectors import approval_rule_for, version_content_editor_ids
+
         super().__init__(*args, **kwargs)
-        self.fields["reviewers"].queryset = quality_people()
-        self.fields["approvers"].queryset = quality_people().filter(~Q(pk=version.author_id))
+        # Offer only the people the approval matrix allows and who did not change the content;
+        # the service checks the same rule for whatever is posted (issue 16).
+        rule = approval_rule_for(version.document.doc_type)
+        editors = version_content_editor_ids(version)
+        for name, roles, job_functions in (("reviewers", rule.reviewer_roles, rule.reviewer_job_functions),
+                                           ("approvers", rule.approver_roles, rule.approver_job_functions)):
+            people = quality_people().filter(groups__name__in=roles).exclude(pk__in=editors)
+            if job_functions:
+                matches = Q()
+                for job in job_functions:
+                    matches |= Q(job_function__iexact=job)
+                people = people.filter(matches)
+            self.fields[name].queryset = people.distinct()
+        if rule.required_approver_role:
+            self.fields["approvers"].help_text += f" At least one must be a {rule.required_approver_role}."
 
 
 class PeriodicReviewForm(forms.Form):
@@ -158,3 +177,40 @@ class PeriodicReviewForm(forms.Form):
         label='Password (electronic signature: "Reviewed, no change")',
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+ROLE_CHOICES = [(role, role) for role in SIGNOFF_ROLES]
+
+
+class ApprovalRuleForm(forms.Form):
+    """One row of the approval matrix; documents.services.approval_rule_set validates it."""
+
+    reviewer_roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple,
+                                               label="Reviewers may be")
+    reviewer_job_functions = forms.CharField(
+        required=False, max_length=6000, widget=forms.Textarea(attrs={"rows": 2}), label="Reviewers' job functions",
+        help_text="One per line or separated by commas; empty: any job function.",
+    )
+    approver_roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple,
+                                               label="Approvers may be")
+    approver_job_functions = forms.CharField(
+        required=False, max_length=6000, widget=forms.Textarea(attrs={"rows": 2}), label="Approvers' job functions",
+        help_text="One per line or separated by commas; empty: any job function.",
+    )
+    required_approver_role = forms.ChoiceField(
+        choices=[("", "No requirement"), *ROLE_CHOICES], required=False, label="At least one approver is a",
+        help_text="The strict default: at least one Quality Manager approves every controlled document.",
+    )
+    reason = forms.CharField(label="Reason for the change", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Recorded in the audit trail with your name.")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    @classmethod
+    def for_rule(cls, rule, data=None):
+        initial = {
+            "reviewer_roles": rule.reviewer_roles, "approver_roles": rule.approver_roles,
+            "reviewer_job_functions": "\n".join(rule.reviewer_job_functions),
+            "approver_job_functions": "\n".join(rule.approver_job_functions),
+            "required_approver_role": rule.required_approver_role, "version": rule.version,
+        }
+        return cls(data=data, initial=initial)

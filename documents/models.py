@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from qms import roles as qms_roles
 from qms.history import regulated_history
 from qms.versioning import VersionedModel
 
@@ -194,6 +195,44 @@ class DocumentVersion(VersionedModel):
     @property
     def has_text(self) -> bool:
         return bool(self.content_text.strip())
+
+
+# The approval matrix (issue 16, ISO 13485 4.2.4): who may be named reviewer and approver of
+# each document type. Only these roles can act in the version workflow at all.
+SIGNOFF_ROLES = (qms_roles.STAFF, qms_roles.MANAGER)
+
+
+class ApprovalRule(VersionedModel):
+    """The approval matrix row of one document type, a site's policy kept with its history
+    (every change by a Quality Manager with a reason). A type without a row uses STRICT_RULE
+    (documents.selectors.approval_rule_for): reviewers and approvers from Quality Staff and
+    Quality Managers, and at least one Quality Manager among the approvers."""
+
+    doc_type = models.CharField("type", max_length=20, choices=DocumentType.choices, unique=True)
+    # Someone may be named when they hold one of the roles and, if job functions are listed,
+    # their job function is one of them (compared without regard to case).
+    reviewer_roles = models.JSONField(default=list)
+    reviewer_job_functions = models.JSONField(default=list, blank=True)
+    approver_roles = models.JSONField(default=list)
+    approver_job_functions = models.JSONField(default=list, blank=True)
+    # At least one approver of every submission holds this role; blank: no such requirement.
+    required_approver_role = models.CharField(max_length=40, blank=True, default=qms_roles.MANAGER)
+    history = regulated_history()
+
+    class Meta:
+        ordering = ["doc_type"]
+
+    def __str__(self):
+        return f"Approval matrix: {self.get_doc_type_display()}"
+
+
+STRICT_RULE = {
+    "reviewer_roles": list(SIGNOFF_ROLES),
+    "reviewer_job_functions": [],
+    "approver_roles": list(SIGNOFF_ROLES),
+    "approver_job_functions": [],
+    "required_approver_role": qms_roles.MANAGER,
+}
 
 
 class SignoffKind(models.TextChoices):

@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from documents.models import (
     OPEN_STATUSES,
+    STRICT_RULE,
+    ApprovalRule,
     Document,
+    DocumentType,
     DocumentVersion,
     SignoffKind,
     VersionSignoff,
@@ -23,6 +26,38 @@ from qms import roles as qms_roles
 from qms.mywork import WorkSection
 
 REVIEW_SOON_DAYS = 30
+
+# What "the content" of a version is, for segregation of duties: whoever changed one of these
+# fields is an author of the version and may not review or approve it (issue 16).
+CONTENT_FIELDS = ("content_text", "file", "file_sha256", "change_summary")
+
+
+def approval_rule_for(doc_type: str) -> ApprovalRule:
+    """The approval matrix row of a document type; the strict default (unsaved) when the site
+    has not set one."""
+    rule = ApprovalRule.objects.filter(doc_type=doc_type).first()
+    return rule if rule is not None else ApprovalRule(doc_type=doc_type, **STRICT_RULE)
+
+
+def approval_matrix() -> list[ApprovalRule]:
+    """Every document type's rule, stored or default, in the order of the types (one query)."""
+    stored = {rule.doc_type: rule for rule in ApprovalRule.objects.all()}
+    return [stored.get(value) or ApprovalRule(doc_type=value, **STRICT_RULE) for value in DocumentType.values]
+
+
+def version_content_editor_ids(version: DocumentVersion) -> set[int]:
+    """The author and everyone whose saved change altered the version's content, read from its
+    history (append-only, so nobody can drop their name from it). One query."""
+    editors = {version.author_id}
+    previous = None
+    rows = version.history.order_by("history_date", "history_id").values("history_user_id", *CONTENT_FIELDS)
+    for row in rows:
+        content = tuple(row[name] for name in CONTENT_FIELDS)
+        if previous is None or content != previous:
+            editors.add(row["history_user_id"])
+        previous = content
+    editors.discard(None)
+    return editors
 
 
 def sees_all_versions(user) -> bool:

@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from documents.models import (
     NUMBER_PREFIXES,
+    SIGNOFF_ROLES,
+    STRICT_RULE,
+    ApprovalRule,
     Document,
     DocumentType,
     DocumentVersion,
@@ -27,9 +30,10 @@ from documents.models import (
 from documents.uploads import check_upload
 from documents.workflow import REVIEW_CONFIRMED_MEANING, VERSION_WORKFLOW, next_review_date
 from qms import roles as qms_roles
-from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
+from qms.errors import IllegalTransition, NotAllowed, StaleVersion, ValidationFailed
 from qms.history import set_history
 from qms.notifications import notify
+from qms.reasons import person_reason
 from qms.references import allocate_reference
 from qms.services import system_user
 from qms.signatures import signature_create, signatures_for, verify_signer_password
@@ -39,6 +43,8 @@ from qms.workflow import transition
 log = logging.getLogger(__name__)
 
 DOCUMENT_FIELDS = ("title", "doc_type", "owner", "department", "review_period_months")
+# Changing these is itself a controlled change (issue 15): Quality Managers only.
+CONTROLLED_DOCUMENT_FIELDS = ("owner", "review_period_months")
 VERSION_FIELDS = ("change_summary", "content_text", "effective_from")
 MAX_TEXT_CHARS = 200_000
 
@@ -144,14 +150,19 @@ def document_update(document: Document, *, actor, reason: str, expected_version,
     """Change the register entry (title, type, owner, department, review period). The number
     never changes; the type keeps its number (SOP-014 stays SOP-014)."""
     _require_quality(actor)
-    if not (reason or "").strip():
-        raise ValidationFailed.on("reason", "Say why the document entry changes.")
     locked = Document.objects.select_for_update().get(pk=document.pk)
     check_version(locked, expected_version)
+    reason = person_reason(reason, ask="Say why the document entry changes.")
     unknown = set(changes) - set(DOCUMENT_FIELDS)
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed here.")
     changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    controlled = [name for name in CONTROLLED_DOCUMENT_FIELDS if name in changed]
+    if controlled and not qms_roles.has_role(actor, qms_roles.MANAGER):
+        # Who keeps a document right and how often it is re-checked are part of its control
+        # (ISO 9001 7.5.2, 7.5.3): a Quality Manager decides them, not any editor.
+        labels = " and ".join("the review period" if n == "review_period_months" else "the owner" for n in controlled)
+        raise NotAllowed(f"Only a Quality Manager may change {labels} of a controlled document.")
     for name in changed:
         setattr(locked, name, changes[name])
     _validate_document({name: getattr(locked, name) for name in DOCUMENT_FIELDS})
@@ -233,6 +244,7 @@ def version_update(
             + ("start a new revision to change it." if locked.is_released else "reject it back to draft first.")
         )
     check_version(locked, expected_version)
+    reason = person_reason(reason, ask="Say what you change in the draft and why.")
     unknown = set(changes) - set(VERSION_FIELDS)
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed.")
@@ -245,7 +257,7 @@ def version_update(
     elif remove_file and locked.file:
         changed += _clear_file(locked)
     if changed:
-        save_versioned(locked, actor=actor, reason=reason or "Draft edited", fields=changed, action="update")
+        save_versioned(locked, actor=actor, reason=reason, fields=changed, action="update")
     return locked
 
 
@@ -285,6 +297,88 @@ def version_transition(
         signoff.save(update_fields=["signature"])
     version.refresh_from_db()
     return version
+
+
+# ---------------------------------------------------------------- the approval matrix
+
+RULE_FIELDS = tuple(STRICT_RULE)
+MAX_JOB_FUNCTIONS = 50
+
+
+def _clean_roles(value, field: str) -> list[str]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValidationFailed.on(field, "Give a list of role names.")
+    roles = list(dict.fromkeys(item.strip() for item in value))
+    unknown = [role for role in roles if role not in SIGNOFF_ROLES]
+    if unknown:
+        raise ValidationFailed.on(field, f"Only {' and '.join(SIGNOFF_ROLES)} take part in review and approval; not {', '.join(unknown)[:200]}.")
+    if not roles:
+        raise ValidationFailed.on(field, "Name at least one role.")
+    return [role for role in SIGNOFF_ROLES if role in roles]
+
+
+def _clean_job_functions(value, field: str) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.replace("\n", ",").split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise ValidationFailed.on(field, "Give a list of job functions.")
+    names = list(dict.fromkeys(item.strip() for item in value if item.strip()))
+    if len(names) > MAX_JOB_FUNCTIONS:
+        raise ValidationFailed.on(field, f"At most {MAX_JOB_FUNCTIONS} job functions.")
+    if any(len(name) > 120 or any(ord(ch) < 32 for ch in name) for name in names):
+        raise ValidationFailed.on(field, "A job function is at most 120 characters of plain text.")
+    return names
+
+
+def _clean_rule(changes: dict) -> dict:
+    cleaned = {
+        "reviewer_roles": _clean_roles(changes["reviewer_roles"], "reviewer_roles"),
+        "reviewer_job_functions": _clean_job_functions(changes["reviewer_job_functions"], "reviewer_job_functions"),
+        "approver_roles": _clean_roles(changes["approver_roles"], "approver_roles"),
+        "approver_job_functions": _clean_job_functions(changes["approver_job_functions"], "approver_job_functions"),
+    }
+    required = changes["required_approver_role"] or ""
+    if not isinstance(required, str) or (required.strip() and required.strip() not in SIGNOFF_ROLES):
+        raise ValidationFailed.on("required_approver_role", f"Choose {' or '.join(SIGNOFF_ROLES)}, or leave it empty.")
+    cleaned["required_approver_role"] = required = required.strip()
+    if required and required not in cleaned["approver_roles"]:
+        raise ValidationFailed.on("required_approver_role", f"A {required} can only be required when the approvers may be {required}s.")
+    return cleaned
+
+
+def approval_rule_set(*, actor, doc_type: str, reason: str, expected_version, **changes) -> ApprovalRule:
+    """Set the approval matrix row of a document type (a site policy, issue 16): Quality
+    Managers only, with their reason, in the history. The first change of a type that still
+    runs on the strict default creates its row (from version 1, the default's version)."""
+    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, qms_roles.MANAGER):
+        raise NotAllowed("Only a Quality Manager sets the approval matrix.")
+    if doc_type not in DocumentType.values:
+        raise ValidationFailed.on("doc_type", "Choose a document type.")
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed here.")
+    try:
+        with transaction.atomic():
+            locked = ApprovalRule.objects.select_for_update().filter(doc_type=doc_type).first()
+            current = locked or ApprovalRule(doc_type=doc_type, **STRICT_RULE)
+            check_version(current, expected_version)
+            reason = person_reason(reason, ask="Say why the approval matrix changes.")
+            cleaned = _clean_rule({name: changes.get(name, getattr(current, name)) for name in RULE_FIELDS})
+            changed = [name for name, value in cleaned.items() if getattr(current, name) != value]
+            for name in changed:
+                setattr(current, name, cleaned[name])
+            if locked is None:
+                set_history(current, user=actor, reason=reason, action="create")
+                current.save()
+            elif changed:
+                save_versioned(current, actor=actor, reason=reason, fields=changed, action="update")
+    except IntegrityError:  # another manager created the row first
+        raise StaleVersion("Someone else set this approval rule after you opened it; reload and apply your change again.") from None
+    return current
 
 
 # ---------------------------------------------------------------- release on the effective date

@@ -16,6 +16,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from documents import selectors, services
 from documents.filters import DocumentFilter
 from documents.forms import (
+    ApprovalRuleForm,
     DocumentCreateForm,
     DocumentEditForm,
     PeriodicReviewForm,
@@ -23,7 +24,7 @@ from documents.forms import (
     VersionEditForm,
     VersionForm,
 )
-from documents.models import Document, DocumentVersion, VersionStatus
+from documents.models import Document, DocumentType, DocumentVersion, VersionStatus
 from documents.uploads import CONTENT_TYPES
 from documents.workflow import VERSION_WORKFLOW
 from qms import roles as qms_roles
@@ -159,7 +160,7 @@ class DocumentEditView(RoleRequiredMixin, DocumentMixin, FormView):
     read_roles = qms_roles.QUALITY
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.get_document()}
+        return {**super().get_form_kwargs(), "instance": self.get_document(), "user": self.request.user}
 
     def form_valid(self, form):
         document = self.get_document()
@@ -209,11 +210,14 @@ class VersionDetailView(RoleRequiredMixin, VersionMixin, TemplateView):
         context = super().get_context_data(version=version, document=version.document, **kwargs)
         if selectors.sees_all_versions(user):
             actions = VERSION_WORKFLOW.available(version, user)
+            may_submit = any(a.name == "submit" for a in actions)
             context.update(
                 signoffs=selectors.signoffs_of(version),
                 actions=[a for a in actions if a.name != "submit"],
-                may_submit=any(a.name == "submit" for a in actions),
-                submit_form=SubmitForm(version=version),
+                may_submit=may_submit,
+                # Built only for a draft the user may submit: it reads the approval matrix and
+                # the version's editors (two queries) to offer only eligible people.
+                submit_form=SubmitForm(version=version) if may_submit else None,
                 history_entries=record_history(version, limit=50, known=self._versions),
                 signatures=list(Signature.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("signer")),
                 transitions=labelled(Transition.objects.filter(content_type=ContentType.objects.get_for_model(version), object_id=version.pk).select_related("actor", "signature").order_by("-at", "-id")),
@@ -470,3 +474,53 @@ class PeriodicReviewView(RoleRequiredMixin, DocumentMixin, View):
             return redirect(document.get_absolute_url())
         messages.success(request, f"Periodic review signed. Next review due {review.next_review_due:%d %b %Y}.")
         return redirect(document.get_absolute_url())
+
+
+class ApprovalMatrixView(RoleRequiredMixin, TemplateView):
+    """Who may be named reviewer and approver of each document type (issue 16), and its history."""
+
+    template_name = "documents/approval_matrix.html"
+    read_roles = qms_roles.READERS
+
+    def get_context_data(self, **kwargs):
+        from documents.models import ApprovalRule
+
+        user = self.request.user
+        history = ApprovalRule.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
+        return super().get_context_data(
+            rules=selectors.approval_matrix(), history=list(history),
+            may_change=qms_roles.has_role(user, qms_roles.MANAGER) and not qms_roles.is_read_only(user), **kwargs,
+        )
+
+
+class ApprovalRuleEditView(RoleRequiredMixin, FormView):
+    template_name = "documents/approval_rule_form.html"
+    read_roles = frozenset({qms_roles.MANAGER})
+    write_roles = frozenset({qms_roles.MANAGER})
+
+    def get_rule(self):
+        if self.kwargs["doc_type"] not in DocumentType.values:
+            raise Http404("No such document type.")
+        return selectors.approval_rule_for(self.kwargs["doc_type"])
+
+    def get_form(self, form_class=None):
+        return ApprovalRuleForm.for_rule(self.get_rule(), data=self.request.POST if self.request.method == "POST" else None)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            services.approval_rule_set(
+                actor=self.request.user, doc_type=self.kwargs["doc_type"], reason=data["reason"],
+                expected_version=data["version"], reviewer_roles=data["reviewer_roles"], approver_roles=data["approver_roles"],
+                reviewer_job_functions=data["reviewer_job_functions"], approver_job_functions=data["approver_job_functions"],
+                required_approver_role=data["required_approver_role"],
+            )
+        except DomainError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Approval matrix for {self.get_rule().get_doc_type_display()} saved.")
+        return redirect("documents:approval-matrix")
+
+    def get_context_data(self, **kwargs):
+        rule = self.get_rule()
+        return super().get_context_data(rule=rule, title=f"Approval matrix: {rule.get_doc_type_display()}", **kwargs)

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from documents.models import Document, DocumentVersion, SignoffKind, VersionSignoff, VersionStatus
+from documents.selectors import approval_rule_for, version_content_editor_ids
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
@@ -75,6 +76,59 @@ def _signers(ids: list[int], field: str):
     return users
 
 
+def is_eligible(user, roles, job_functions) -> bool:
+    """May `user` be named under one side of an approval matrix row (roles, job functions)?"""
+    if qms_roles.is_read_only(user) or not qms_roles.has_role(user, *roles):
+        return False
+    if job_functions:
+        return (user.job_function or "").strip().casefold() in {j.strip().casefold() for j in job_functions}
+    return True
+
+
+def _describe(roles, job_functions) -> str:
+    text = " or ".join(roles) if roles else "nobody"
+    if job_functions:
+        text += f" with the job function {' or '.join(job_functions)}"
+    return text
+
+
+def check_signers(version: DocumentVersion, *, reviewers, approvers) -> dict[str, list[str]]:
+    """Segregation of duties at submission (issue 16, ISO 13485 4.2.4): the named people must
+    be eligible under the document type's approval matrix, the approvers must include the role
+    the matrix requires, and nobody who changed the content may review or approve it."""
+    rule = approval_rule_for(version.document.doc_type)
+    type_label = rule.get_doc_type_display()
+    editors = version_content_editor_ids(version)
+    errors: dict[str, list[str]] = {}
+    sides = (
+        ("reviewers", "review", reviewers, rule.reviewer_roles, rule.reviewer_job_functions),
+        ("approvers", "approve", approvers, rule.approver_roles, rule.approver_job_functions),
+    )
+    for field, verb, users, roles, job_functions in sides:
+        for user in users:
+            if user.pk == version.author_id:
+                errors.setdefault(field, []).append(f"The author cannot {verb} their own version.")
+            elif user.pk in editors:
+                errors.setdefault(field, []).append(
+                    f"{user.full_name} changed the content of this version and cannot review or approve it."
+                )
+            elif not is_eligible(user, roles, job_functions):
+                errors.setdefault(field, []).append(
+                    f"{user.full_name} may not {verb} a {type_label}: the approval matrix allows {_describe(roles, job_functions)}."
+                )
+    required = rule.required_approver_role
+    if approvers and "approvers" not in errors and required and not any(qms_roles.has_role(u, required) for u in approvers):
+        errors["approvers"] = [f"At least one approver of a {type_label} must be a {required} (approval matrix)."]
+    return errors
+
+
+def guard_not_an_editor(version: DocumentVersion, actor) -> None:
+    """Checked again when the review or signature is given: the rule holds whatever was
+    named, and for rounds submitted before the rule existed."""
+    if actor.pk in version_content_editor_ids(version):
+        raise NotAllowed("You changed the content of this version (as its author or an editor), so you cannot review or approve it.")
+
+
 def guard_submit(ctx: TransitionContext) -> None:
     version: DocumentVersion = ctx.record
     errors: dict[str, list[str]] = {}
@@ -90,13 +144,15 @@ def guard_submit(ctx: TransitionContext) -> None:
     reviewer_ids = _user_ids(ctx.data.get("reviewers"))
     if not approver_ids:
         errors["approvers"] = ["Name at least one approver."]
-    elif version.author_id in approver_ids:
-        # Segregation of duties: nobody approves their own text.
-        errors["approvers"] = ["The author cannot approve their own version."]
     if errors:
         raise ValidationFailed("The version cannot be submitted yet.", field_errors=errors)
-    ctx.data["_approvers"] = _signers(approver_ids, "approvers")
-    ctx.data["_reviewers"] = _signers(reviewer_ids, "reviewers")
+    approvers = _signers(approver_ids, "approvers")
+    reviewers = _signers(reviewer_ids, "reviewers")
+    errors = check_signers(version, reviewers=reviewers, approvers=approvers)
+    if errors:
+        raise ValidationFailed("The people named may not review or approve this version.", field_errors=errors)
+    ctx.data["_approvers"] = approvers
+    ctx.data["_reviewers"] = reviewers
 
 
 def apply_submit(ctx: TransitionContext) -> None:
@@ -134,6 +190,7 @@ def guard_review(ctx: TransitionContext) -> None:
     signoff = pending_signoff(ctx.record, ctx.actor, SignoffKind.REVIEW)
     if signoff is None:
         raise NotAllowed("You are not a reviewer of this version, or you have recorded your review already.")
+    guard_not_an_editor(ctx.record, ctx.actor)
     ctx.data["_signoff"] = signoff
 
 
@@ -150,6 +207,7 @@ def _guard_approval(ctx: TransitionContext, *, last: bool) -> None:
     signoff = pending_signoff(version, ctx.actor, SignoffKind.APPROVAL)
     if signoff is None:
         raise NotAllowed("You are not an approver of this version, or you have signed already.")
+    guard_not_an_editor(version, ctx.actor)
     open_reviews = version.signoffs.filter(round=version.review_round, kind=SignoffKind.REVIEW, completed_at__isnull=True)
     if open_reviews.exists():
         names = ", ".join(s.user.full_name for s in open_reviews.select_related("user"))

@@ -138,6 +138,7 @@ class ShippedUnitsForm(forms.Form):
 
 class ShippedUnitsImportForm(forms.Form):
     file = forms.FileField(help_text="CSV, UTF-8, first line: product_code,month,units (month as YYYY-MM); at most 1 MB.")
+    reason = forms.CharField(max_length=4000, required=False, label="Reason (needed when the file corrects months already entered)")
 
 
 class ReviewForm(forms.Form):

@@ -39,6 +39,7 @@ from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
 from qms.notifications import notify
+from qms.reasons import person_reason
 from qms.references import allocate_reference
 from qms.services import system_user
 from qms.versioning import check_version, save_versioned
@@ -344,8 +345,10 @@ def shipped_units_set(*, actor, product, month, units, reason: str = "") -> tupl
         record.save()
         return record, True
     if record.units != units:
+        # A correction changes a KPI's denominator after the fact: the manager's own reason.
+        reason = person_reason(reason, ask=f"{record.units:,} units are recorded already; say why they are corrected.")
         record.units, record.entered_by, record.entered_at = units, actor, timezone.now()
-        save_versioned(record, actor=actor, reason=reason or "Units shipped corrected", fields=["units", "entered_by", "entered_at"], action="update")
+        save_versioned(record, actor=actor, reason=reason, fields=["units", "entered_by", "entered_at"], action="update")
     return record, False
 
 
@@ -359,9 +362,10 @@ class ImportResult:
     updated: int
 
 
-def shipped_units_import(*, actor, data: bytes, reason: str = "CSV import") -> ImportResult:
+def shipped_units_import(*, actor, data: bytes, reason: str = "") -> ImportResult:
     """CSV with a header `product_code,month,units` (month as YYYY-MM). All rows are checked
-    first; one bad row refuses the whole file with the row numbers, and nothing is written."""
+    first; one bad row refuses the whole file with the row numbers, and nothing is written.
+    A file that corrects months already entered needs the manager's reason (issue 15)."""
     from complaints.models import Product
 
     _require_manager(actor)

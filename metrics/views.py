@@ -234,7 +234,7 @@ class ShippedUnitsImportView(ShippedUnitsView):
             try:
                 if upload.size > services.MAX_IMPORT_BYTES:
                     raise ValidationFailed.on("file", "The file is larger than 1 MB.")
-                result = services.shipped_units_import(actor=request.user, data=upload.read())
+                result = services.shipped_units_import(actor=request.user, data=upload.read(), reason=form.cleaned_data["reason"])
             except DomainError as exc:
                 _errors_to_form(form, exc)
             else:

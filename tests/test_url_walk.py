@@ -62,6 +62,9 @@ SAMPLE_KWARGS.update({
     "documents:version-transition": _version_page("draft"),
     "documents:version-download": _version_page(),
     "documents:version-print": _version_page(),
+    "documents:approval-rule-edit": lambda: {"doc_type": "sop"},
+    "api-approval-matrix-detail": lambda: {"doc_type": "sop"},
+    "api-approval-matrix-history": lambda: {"doc_type": "sop"},
     "api-document-version-list": lambda: {"document_pk": _document_version("effective").document_id},
     **{name: _version_api() for name in (
         "api-document-version-detail", "api-document-version-transitions", "api-document-version-history",

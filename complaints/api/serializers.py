@@ -24,9 +24,12 @@ from qms.api.mixins import VersionedSerializerMixin
 
 
 class CustomerSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    # Required on update (complaints.services.customer_update refuses a blank one).
+    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=4000, trim_whitespace=False)
+
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "organisation", "phone", "address", "version"]
+        fields = ["id", "name", "email", "organisation", "phone", "address", "version", "reason"]
 
 
 class ProductSerializer(serializers.ModelSerializer):

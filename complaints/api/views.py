@@ -45,13 +45,13 @@ class CustomerViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     ordering_fields = ["name", "created_at"]
 
     def perform_create(self, serializer):
-        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        data = {k: v for k, v in serializer.validated_data.items() if k not in {"version", "reason"}}
         serializer.instance = services.customer_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = services.customer_update(
-            serializer.instance, actor=self.request.user, version=data.pop("version"), **data
+            serializer.instance, actor=self.request.user, version=data.pop("version"), reason=data.pop("reason", ""), **data
         )
 
 

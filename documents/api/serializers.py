@@ -6,7 +6,14 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from documents.models import Document, DocumentType, DocumentVersion, SignoffKind
+from documents.models import (
+    SIGNOFF_ROLES,
+    ApprovalRule,
+    Document,
+    DocumentType,
+    DocumentVersion,
+    SignoffKind,
+)
 from qms.api.mixins import VersionedSerializerMixin
 from qms.models import Department
 
@@ -25,11 +32,13 @@ class DocumentSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     # Revision 1 of a new document (create only).
     content_text = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=200_000)
     effective_from = serializers.DateField(write_only=True, required=False, allow_null=True)
+    # Required on update (the service refuses a blank one): the person's own words in the trail.
+    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=4000, trim_whitespace=False)
 
     class Meta:
         model = Document
         fields = ["id", "number", "title", "doc_type", "owner", "department", "review_period_months",
-                  "effective_version", "next_review_due", "version", "content_text", "effective_from"]
+                  "effective_version", "next_review_due", "version", "content_text", "effective_from", "reason"]
         read_only_fields = ["number", "next_review_due"]
 
     def validate_doc_type(self, value):
@@ -57,7 +66,7 @@ class DocumentVersionSerializer(VersionedSerializerMixin, serializers.ModelSeria
     file = serializers.SerializerMethodField()
     upload = serializers.FileField(write_only=True, required=False, help_text="The content file (multipart).")
     remove_file = serializers.BooleanField(write_only=True, required=False, default=False)
-    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=4000)
+    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=4000, trim_whitespace=False)
     content_text = serializers.CharField(required=False, allow_blank=True, max_length=200_000, trim_whitespace=False)
     approvals = serializers.SerializerMethodField()
     reviews = serializers.SerializerMethodField()
@@ -99,3 +108,27 @@ class PeriodicReviewRequestSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["no_change", "revision"])
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     password = serializers.CharField(max_length=256, required=False, allow_blank=True, write_only=True)
+
+
+class ApprovalRuleSerializer(serializers.ModelSerializer):
+    """One row of the approval matrix. `is_default`: the type still runs on the strict default
+    (no row stored yet). An update sends `version` and `reason` (documents.services)."""
+
+    doc_type = serializers.CharField(read_only=True)
+    doc_type_label = serializers.CharField(source="get_doc_type_display", read_only=True)
+    reviewer_roles = serializers.ListField(child=serializers.ChoiceField(choices=SIGNOFF_ROLES), allow_empty=False)
+    reviewer_job_functions = serializers.ListField(child=serializers.CharField(max_length=120), max_length=50, required=False)
+    approver_roles = serializers.ListField(child=serializers.ChoiceField(choices=SIGNOFF_ROLES), allow_empty=False)
+    approver_job_functions = serializers.ListField(child=serializers.CharField(max_length=120), max_length=50, required=False)
+    required_approver_role = serializers.ChoiceField(choices=["", *SIGNOFF_ROLES], required=False, allow_blank=True)
+    is_default = serializers.SerializerMethodField()
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=4000, trim_whitespace=False)
+
+    class Meta:
+        model = ApprovalRule
+        fields = ["doc_type", "doc_type_label", "reviewer_roles", "reviewer_job_functions", "approver_roles",
+                  "approver_job_functions", "required_approver_role", "is_default", "version", "reason"]
+
+    def get_is_default(self, obj) -> bool:
+        return obj.pk is None

@@ -5,6 +5,7 @@ from documents.api import views
 
 router = SimpleRouter()
 router.register("documents", views.DocumentViewSet, basename="api-document")
+router.register("approval-matrix", views.ApprovalMatrixViewSet, basename="api-approval-matrix")
 
 versions = SimpleRouter()
 versions.register("versions", views.DocumentVersionViewSet, basename="api-document-version")

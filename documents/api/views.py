@@ -12,17 +12,19 @@ from rest_framework.response import Response
 
 from documents import selectors, services
 from documents.api.serializers import (
+    ApprovalRuleSerializer,
     DocumentSerializer,
     DocumentVersionSerializer,
     PeriodicReviewRequestSerializer,
 )
 from documents.filters import DocumentFilter
-from documents.models import Document, DocumentVersion, VersionSignoff
+from documents.models import Document, DocumentType, DocumentVersion, VersionSignoff
 from documents.views import VersionDownloadView
 from documents.workflow import VERSION_WORKFLOW
 from qms import roles as qms_roles
-from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.api.mixins import HistoryEntrySerializer, HistoryMixin, TransitionsMixin
 from qms.permissions import RolePermission
+from qms.web import history_entries
 
 
 class DocumentViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -45,6 +47,7 @@ class DocumentViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelM
             actor=self.request.user, title=data["title"], doc_type=data["doc_type"], owner=data["owner"],
             department=data.get("department"), review_period_months=data.get("review_period_months", 24),
             content_text=data.get("content_text", ""), effective_from=data.get("effective_from"),
+            reason=(data.get("reason") or "").strip(),
         )
 
     def perform_update(self, serializer):
@@ -53,8 +56,8 @@ class DocumentViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         data.pop("content_text", None)
         data.pop("effective_from", None)
         data.pop("doc_type", None)
-        services.document_update(serializer.instance, actor=self.request.user, expected_version=expected,
-                                 reason=self.request.data.get("reason", "") or "Changed through the API", **data)
+        reason = data.pop("reason", "")
+        services.document_update(serializer.instance, actor=self.request.user, expected_version=expected, reason=reason, **data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     @extend_schema(request=PeriodicReviewRequestSerializer, responses=DocumentSerializer, summary="Record the periodic review")
@@ -131,3 +134,51 @@ class DocumentVersionViewSet(TransitionsMixin, HistoryMixin, mixins.ListModelMix
             return view.get(request._request)
         except Http404:
             return Response({"detail": "This version has no content to download."}, status=status.HTTP_404_NOT_FOUND)
+
+
+class ApprovalMatrixViewSet(viewsets.ViewSet):
+    """The approval matrix (issue 16): `GET approval-matrix/` every document type's rule,
+    `GET/PUT/PATCH approval-matrix/{doc_type}/` one rule. Everyone in Quality (and Auditors)
+    reads it; Quality Managers change it, with `version` and `reason`."""
+
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+    write_roles = frozenset({qms_roles.MANAGER})
+    serializer_class = ApprovalRuleSerializer
+    lookup_field = "doc_type"
+    lookup_value_regex = "[a-z_]+"
+
+    def _rule(self, doc_type):
+        if doc_type not in DocumentType.values:
+            raise Http404("No such document type.")
+        return selectors.approval_rule_for(doc_type)
+
+    @extend_schema(responses=ApprovalRuleSerializer(many=True), summary="The approval matrix")
+    def list(self, request):
+        return Response(ApprovalRuleSerializer(selectors.approval_matrix(), many=True).data)
+
+    @extend_schema(responses=ApprovalRuleSerializer, summary="The approval rule of one document type")
+    def retrieve(self, request, doc_type=None):
+        return Response(ApprovalRuleSerializer(self._rule(doc_type)).data)
+
+    @extend_schema(request=ApprovalRuleSerializer, responses=ApprovalRuleSerializer, summary="Set the rule (Quality Manager)")
+    def update(self, request, doc_type=None, partial=False):
+        rule = self._rule(doc_type)
+        incoming = ApprovalRuleSerializer(rule, data=request.data, partial=partial)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        rule = services.approval_rule_set(
+            actor=request.user, doc_type=doc_type, reason=data.pop("reason", ""), expected_version=data.pop("version"), **data
+        )
+        return Response(ApprovalRuleSerializer(rule).data)
+
+    @extend_schema(request=ApprovalRuleSerializer, responses=ApprovalRuleSerializer, summary="Change the rule (Quality Manager)")
+    def partial_update(self, request, doc_type=None):
+        return self.update(request, doc_type=doc_type, partial=True)
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True), summary="The rule's history, newest first")
+    @action(detail=True, methods=["get"], url_path="history")
+    def history(self, request, doc_type=None):
+        rule = self._rule(doc_type)
+        entries = history_entries(rule, limit=1000) if rule.pk else []
+        return Response(HistoryEntrySerializer(entries, many=True).data)

@@ -299,11 +299,11 @@ def test_manager_maintains_calendar_and_holidays(client_for, manager, staff, pol
     assert calendar.working_days == [0, 1, 2, 3] and calendar.working_periods == [["08:00", "12:00"], ["13:00", "16:00"]]
     assert calendar.time_zone == "Europe/Dublin" and calendar.history.first().history_change_reason == "Four-day week"
     holiday_url = reverse("complaints:holiday-add")
-    client_for(staff).post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Christmas Eve"})
+    client_for(staff).post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Christmas Eve", "reason": "Company shutdown."})
     assert not Holiday.objects.exists()
-    client.post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Christmas Eve"})
-    client.post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Twice"})
-    client.post(holiday_url, {"calendar": calendar.pk, "date": "not a date", "name": "Bad"})
+    client.post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Christmas Eve", "reason": "Company shutdown."})
+    client.post(holiday_url, {"calendar": calendar.pk, "date": "2026-12-24", "name": "Twice", "reason": "Company shutdown."})
+    client.post(holiday_url, {"calendar": calendar.pk, "date": "not a date", "name": "Bad", "reason": "Company shutdown."})
     assert list(Holiday.objects.values_list("name", flat=True)) == ["Christmas Eve"]
     page = client.get(reverse("complaints:sla-policies"))
     assert "Mon–Thu" in page.content.decode()

@@ -66,9 +66,9 @@ def test_stale_version_is_409_and_changes_nothing(api_for, staff, make_document)
     document = make_document()
     version = document.versions.get()
     url = reverse("api-document-version-detail", args=[document.pk, version.pk])
-    ok = api_for(staff).patch(url, {"content_text": "first edit", "version": version.version}, format="json")
+    ok = api_for(staff).patch(url, {"content_text": "first edit", "version": version.version, "reason": "Step added."}, format="json")
     assert ok.status_code == 200 and ok.json()["version"] == version.version + 1
-    stale = api_for(staff).patch(url, {"content_text": "second edit", "version": version.version}, format="json")
+    stale = api_for(staff).patch(url, {"content_text": "second edit", "version": version.version, "reason": "Step changed."}, format="json")
     assert stale.status_code == 409
     assert DocumentVersion.objects.get(pk=version.pk).content_text == "first edit"
     missing = api_for(staff).patch(url, {"content_text": "third"}, format="json")

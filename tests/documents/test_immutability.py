@@ -78,7 +78,7 @@ def test_service_refuses_edits_past_draft(staff, manager, make_document):
 
     submit(version, actor=staff, approvers=[manager])
     with pytest.raises(IllegalTransition, match="reject it back to draft"):
-        services.version_update(version, actor=staff, reason="", expected_version=version.version + 1, content_text="x")
+        services.version_update(version, actor=staff, reason="Edited.", expected_version=version.version + 1, content_text="x")
 
 
 def test_every_documents_history_table_is_append_only(effective_document):

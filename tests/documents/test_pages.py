@@ -46,7 +46,7 @@ def test_submit_from_the_page_names_reviewers_and_approvers(client_for, make_doc
 def test_edit_draft_with_stale_version_is_refused(client_for, make_document, staff):
     version = make_document().versions.get()
     url = reverse("documents:version-edit", args=[version.document_id, version.pk])
-    data = {"change_summary": "", "content_text": "new", "effective_from": timezone.localdate().isoformat(), "reason": ""}
+    data = {"change_summary": "", "content_text": "new", "effective_from": timezone.localdate().isoformat(), "reason": "Text corrected."}
     assert client_for(staff).post(url, {**data, "version": version.version}).status_code == 302
     stale = client_for(staff).post(url, {**data, "content_text": "other", "version": version.version})
     assert "after you opened it" in stale.content.decode()

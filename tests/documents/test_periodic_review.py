@@ -68,15 +68,15 @@ def test_start_revision_from_review_copies_the_effective_text(effective_document
     assert version.change_summary == "Step 2.2 outdated."
     assert PeriodicReview.objects.get().outcome == "revision_started"
     version.effective_from = timezone.localdate()
-    services.version_update(version, actor=staff, reason="", expected_version=version.version, effective_from=timezone.localdate())
+    services.version_update(version, actor=staff, reason="Edited.", expected_version=version.version, effective_from=timezone.localdate())
     release(version, author=staff, approver=manager)
     effective_document.refresh_from_db()
     assert effective_document.effective_version_id == version.pk
 
 
-def test_changing_the_review_period_moves_the_next_review_date(effective_document, staff):
+def test_changing_the_review_period_moves_the_next_review_date(effective_document, manager):
     start = effective_document.effective_version.effective_from
-    services.document_update(effective_document, actor=staff, reason="Yearly review from now on",
+    services.document_update(effective_document, actor=manager, reason="Yearly review from now on",
                              expected_version=effective_document.version, review_period_months=12)
     effective_document.refresh_from_db()
     assert effective_document.next_review_due == start + relativedelta(years=1)

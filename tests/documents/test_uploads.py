@@ -24,7 +24,7 @@ def edit_url(version):
 def post_file(client, version, file):
     return client.post(edit_url(version), {
         "change_summary": "", "content_text": version.content_text, "effective_from": version.effective_from.isoformat(),
-        "version": version.version, "reason": "", "file": file,
+        "version": version.version, "reason": "New file.", "file": file,
     })
 
 
@@ -62,14 +62,14 @@ def test_oversized_upload_is_refused(client_for, staff, draft, settings):
 def test_oversized_upload_through_the_api_is_400(api_for, staff, draft, settings):
     settings.QMS_UPLOAD_MAX_BYTES = 1024
     url = reverse("api-document-version-detail", args=[draft.document_id, draft.pk])
-    response = api_for(staff).patch(url, {"version": draft.version, "upload": upload("big.pdf", PDF_BYTES + b"0" * 2048)}, format="multipart")
+    response = api_for(staff).patch(url, {"version": draft.version, "reason": "Scan attached", "upload": upload("big.pdf", PDF_BYTES + b"0" * 2048)}, format="multipart")
     assert response.status_code == 400
     assert "limit" in response.json()["file"][0]
     assert not DocumentVersion.objects.get(pk=draft.pk).file
 
 
 def test_path_traversal_in_the_name_is_cleaned_and_storage_name_is_random(staff, draft):
-    services.version_update(draft, actor=staff, reason="", expected_version=draft.version,
+    services.version_update(draft, actor=staff, reason="Edited.", expected_version=draft.version,
                             upload=upload("../../../etc/cron.d/evil procedure.txt", b"1. Purpose\nSafe text.\n"))
     fresh = DocumentVersion.objects.get(pk=draft.pk)
     assert fresh.file_name == "evil_procedure.txt"
@@ -99,7 +99,7 @@ def test_valid_file_is_stored_and_downloaded_as_a_stamped_attachment(client_for,
 
 def test_script_written_in_the_browser_is_escaped_on_the_page_and_downloaded_never_inline(client_for, staff, draft):
     hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
-    services.version_update(draft, actor=staff, reason="", expected_version=draft.version, content_text=hostile)
+    services.version_update(draft, actor=staff, reason="Edited.", expected_version=draft.version, content_text=hostile)
     client = client_for(staff)
     page = client.get(draft.get_absolute_url()).content.decode()
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
@@ -115,7 +115,7 @@ def test_script_written_in_the_browser_is_escaped_on_the_page_and_downloaded_nev
 
 def test_service_refuses_a_wrong_type_with_a_field_message(staff, draft):
     with pytest.raises(ValidationFailed) as refused:
-        services.version_update(draft, actor=staff, reason="", expected_version=draft.version, upload=upload("x.xlsx", docx_bytes()))
+        services.version_update(draft, actor=staff, reason="Edited.", expected_version=draft.version, upload=upload("x.xlsx", docx_bytes()))
     assert refused.value.field_errors["file"] == ["The file is named .xlsx but its content is a DOCX file."]
 
 

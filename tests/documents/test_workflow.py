@@ -5,8 +5,10 @@ from django.utils import timezone
 
 from documents import services
 from documents.models import DocumentVersion, SignoffKind, VersionStatus
+from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.models import Signature, Transition
+from tests.conftest import make_user
 from tests.documents.conftest import approve, release, submit, tomorrow
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +25,12 @@ def test_document_number_is_allocated_by_type_prefix(make_document):
 def test_full_release_with_reviewers_and_two_approvers(make_document, staff, manager, manager2):
     document = make_document()
     version = document.versions.get()
-    submit(version, actor=staff, approvers=[manager, manager2], reviewers=[staff])
+    reviewer = make_user("reviewer", qms_roles.STAFF)  # not the author: nobody reviews their own text
+    submit(version, actor=staff, approvers=[manager, manager2], reviewers=[reviewer])
     assert version.status == VersionStatus.IN_REVIEW
     with pytest.raises(IllegalTransition, match="reviewer must record"):
         approve(version, manager)
-    services.version_transition(version, "review", actor=staff, reason="Steps match the floor.")
+    services.version_transition(version, "review", actor=reviewer, reason="Steps match the floor.")
     approve(version, manager)
     version.refresh_from_db()
     assert version.status == VersionStatus.IN_REVIEW  # one approver still to sign
