@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "qms.middleware.CleanTextInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qms.middleware.QmsLoginRequiredMiddleware",
@@ -240,6 +241,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers with qms.input's limits: deep JSON, NUL and bad UTF-8 answer 400 everywhere.
+    "DEFAULT_PARSER_CLASSES": [
+        "qms.api.parsers.JSONParser",
+        "qms.api.parsers.FormParser",
+        "qms.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "qms.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [

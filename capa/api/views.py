@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from capa import selectors, services
@@ -20,6 +19,7 @@ from capa.models import CapaAction, EffectivenessCheck, RootCauseAnalysis
 from capa.workflow import ACTION_WORKFLOW, CAPA_WORKFLOW, CHECK_WORKFLOW
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.api.parsers import FormParser, MultiPartParser
 from qms.errors import ValidationFailed
 from qms.permissions import RolePermission
 
