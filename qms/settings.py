@@ -171,6 +171,14 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Office files (zip archives) are read before they are accepted: no more entries and no more
+# expanded bytes than these (a zip bomb is refused; qms/uploads.py).
+QMS_UPLOAD_ARCHIVE_MAX_ENTRIES = env_int("QMS_UPLOAD_ARCHIVE_MAX_ENTRIES", 2000)
+QMS_UPLOAD_ARCHIVE_MAX_BYTES = env_int("QMS_UPLOAD_ARCHIVE_MAX_BYTES", 100 * 1024 * 1024)
+# Optional virus scanning of every upload by a ClamAV daemon: a Unix socket path or
+# tcp://host:port; empty: no scanning. When set and clamd does not answer, uploads are refused.
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
+CLAMD_TIMEOUT_SECONDS = env_int("CLAMD_TIMEOUT_SECONDS", 30)
 
 # E-mail: EMAIL_URL like smtp://user:pass@host:587?tls=1; console in development.
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
