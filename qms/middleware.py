@@ -1,3 +1,4 @@
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpResponseBadRequest, JsonResponse
 from rest_framework.views import APIView
@@ -14,6 +15,21 @@ class QmsLoginRequiredMiddleware(LoginRequiredMiddleware):
         if view_class is not None and issubclass(view_class, APIView):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class EndInactiveSessionsMiddleware:
+    """A session whose user was deactivated (or removed) is ended at its next request, not
+    merely ignored while the user is inactive: reactivating the user later does not bring it
+    back (issue 16 item 7). Django's backend already refuses the inactive user; this flushes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and SESSION_KEY in session and not request.user.is_authenticated:
+            session.flush()
+        return self.get_response(request)
 
 
 class CleanTextInputMiddleware:

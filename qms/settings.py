@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "qms.middleware.CleanTextInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qms.middleware.EndInactiveSessionsMiddleware",
     "qms.middleware.QmsLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -245,7 +246,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous
     # callers, as API.md says.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "qms.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -344,6 +345,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# API tokens (issue 16 item 7): stored hashed, valid this many days from issue.
+QMS_API_TOKEN_DAYS = env_int("QMS_API_TOKEN_DAYS", 90)
 
 # Domain settings.
 QMS_ORGANISATION_NAME = os.environ.get("QMS_ORGANISATION_NAME", "Acme Medical Devices Ltd")
