@@ -5,7 +5,6 @@ Keyword-only, atomic, with the history user and reason set explicitly."""
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,6 +49,7 @@ from qms.history import set_history
 from qms.notifications import notify
 from qms.references import allocate_reference
 from qms.services import system_user
+from qms.uploads import refuse_dangerous_content
 from qms.versioning import check_version, save_versioned
 from qms.workflow import transition
 
@@ -519,7 +519,9 @@ def _clean_upload(upload) -> tuple[bytes, str, str]:
         raise ValidationFailed.on("file", f"The file is larger than {limit // (1024 * 1024)} MB.")
     if not data:
         raise ValidationFailed.on("file", "The file is empty.")
-    name = os.path.basename((upload.name or "evidence").replace("\\", "/")).strip()[:200] or "evidence"
+    # The name as the client gave it is kept as data; the stored name is random and the
+    # download name is cleaned (qms.uploads.clean_file_name).
+    name = (upload.name or "").strip()[:200] or "evidence"
     kind = filetype.guess(data)
     if kind is not None:
         mime = kind.mime
@@ -532,8 +534,7 @@ def _clean_upload(upload) -> tuple[bytes, str, str]:
             mime = "text/csv" if name.lower().endswith(".csv") else "text/plain"
     if mime not in EVIDENCE_TYPES:
         raise ValidationFailed.on("file", "Upload a PDF, PNG, JPEG, Word, Excel, text or CSV file.")
-    if mime.startswith("text/") and b"<script" in data.lower():
-        raise ValidationFailed.on("file", "Text evidence may not contain HTML scripts.")
+    refuse_dangerous_content(data, extension=EVIDENCE_TYPES[mime].lstrip("."))
     return data, name, mime
 
 

@@ -47,6 +47,7 @@ from qms import roles as qms_roles
 from qms.errors import DomainError
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
+from qms.uploads import clean_file_name, protect_download
 from qms.web import TransitionView, record_audit_context
 
 PAGE_SIZE = 25
@@ -376,9 +377,11 @@ class EvidenceDownloadView(RoleRequiredMixin, View):
 
     def get(self, request, pk):
         evidence = get_object_or_404(ActionEvidence, pk=pk)
-        response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        response = FileResponse(
+            evidence.file.open("rb"), as_attachment=True, filename=clean_file_name(evidence.original_name),
+            content_type=evidence.content_type,
+        )
+        return protect_download(response)
 
 
 class CheckCreateView(RoleRequiredMixin, View):

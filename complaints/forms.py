@@ -17,6 +17,7 @@ from complaints.models import (
     SlaPolicy,
 )
 from qms.datetimes import LocalDateTimeField
+from qms.input import BoundedJSONField
 from qms.web import ReasonVersionForm
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
@@ -283,7 +284,7 @@ class FailureModeForm(forms.ModelForm):
 
 
 class SlaPolicyForm(ReasonVersionForm):
-    escalation_steps = forms.JSONField(
+    escalation_steps = BoundedJSONField(
         widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}),
         help_text='A list like [{"level": 1, "percent": 75, "notify": ["assignee"]}]. Targets: assignee, '
         "assignee_manager, quality_managers, head_of_quality.",

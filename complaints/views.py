@@ -53,6 +53,7 @@ from qms.audit.selectors import mark_signatures, record_history
 from qms.errors import DomainError
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
+from qms.uploads import clean_file_name, protect_download
 from qms.web import TransitionView
 
 PUBLIC_FORM_LIMIT = 5  # submissions per address per hour
@@ -286,10 +287,10 @@ class AttachmentDownloadView(RoleRequiredMixin, View):
         except FileNotFoundError:
             raise Http404("The file is missing from storage.") from None
         content_type = attachment.content_type or mimetypes.guess_type(attachment.original_name)[0] or "application/octet-stream"
-        response = FileResponse(handle, as_attachment=True, filename=attachment.original_name, content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        response = FileResponse(
+            handle, as_attachment=True, filename=clean_file_name(attachment.original_name), content_type=content_type
+        )
+        return protect_download(response)
 
 
 class CommunicationAddView(RoleRequiredMixin, View):

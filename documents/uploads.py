@@ -7,17 +7,17 @@ content. The original name is kept only as a cleaned label; the stored name is r
 import hashlib
 import os
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 
 import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.utils.text import get_valid_filename
 
 from documents.models import FileKind
 from qms.errors import ValidationFailed
+from qms.uploads import clean_file_name as shared_clean_file_name
+from qms.uploads import refuse_dangerous_content
 
 BINARY_KINDS = {
     "pdf": ("pdf", "application/pdf"),
@@ -43,12 +43,7 @@ class CheckedFile:
 
 def clean_file_name(raw: str) -> str:
     """The last path component, ASCII, no leading dots, at most 120 characters."""
-    name = (raw or "").replace("\\", "/").split("/")[-1]
-    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    name = get_valid_filename(name.strip()) if name.strip(" ._") else ""
-    name = name.lstrip(".-_")
-    stem, ext = os.path.splitext(name)
-    return (stem[:100] or "document") + ext[:10].lower()
+    return shared_clean_file_name(raw, default="document")
 
 
 def check_upload(uploaded, *, field: str = "file") -> CheckedFile:
@@ -74,6 +69,7 @@ def check_upload(uploaded, *, field: str = "file") -> CheckedFile:
         if guessed is not None:
             raise ValidationFailed.on(field, f"The file is named .{ext} but its content is a {guessed.extension.upper()} file.")
         _check_text(data, field)
+    refuse_dangerous_content(data, extension=ext, field=field)
     return CheckedFile(
         name=name,
         kind=FileKind(ext).value,

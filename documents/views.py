@@ -33,6 +33,7 @@ from qms.errors import DomainError
 from qms.models import Signature, Transition
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
+from qms.uploads import protect_download
 
 
 def apply_errors(form, exc: DomainError) -> None:
@@ -339,8 +340,7 @@ def download_name(version: DocumentVersion, ext: str) -> str:
 
 
 def attachment_headers(response, version) -> HttpResponse:
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
+    protect_download(response)
     response["X-QMS-Control-Statement"] = stamp(version)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -4,9 +4,11 @@ Auditors hold view permissions only, so every admin page is read-only for them."
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from qms.models import (
+    ApiToken,
     Department,
     Notification,
     OutboxMessage,
@@ -19,6 +21,10 @@ from qms.models import (
 admin.site.site_header = "QMS administration"
 admin.site.site_title = "QMS administration"
 admin.site.disable_action("delete_selected")
+
+# DRF's plaintext tokens are not used (qms.models.ApiToken keeps hashes): no admin page issues them.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
@@ -45,6 +51,13 @@ class QmsUserAdmin(UserAdmin, NoDeleteAdmin):
         *UserAdmin.fieldsets,
         ("Organisation", {"fields": ("department", "job_function", "manager")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            from qms.tokens import api_tokens_end_for_inactive
+
+            api_tokens_end_for_inactive(obj)  # issue 16 item 7; sessions end at their next request
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -91,3 +104,13 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 # History is read-only in every app's admin, and verification results are listed (issue 8).
 import qms.audit.admin  # noqa: E402, F401
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Read-only: tokens are issued and revoked on the API tokens page or through the API."""
+
+    list_display = ["user", "name", "key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_by"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "name", "key_prefix"]
+    exclude = ["key_hash"]

@@ -172,6 +172,8 @@ class SecurityEvent(models.Model):
         LOGOUT = "logout", "Logged out"
         SIGNATURE_FAILED = "signature_failed", "Signature password wrong"
         TOKEN_FAILED = "token_failed", "API token request failed"
+        TOKEN_ISSUED = "token_issued", "API token issued"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
         PERMISSION_DENIED = "permission_denied", "Permission denied"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -196,3 +198,45 @@ class SecurityEvent(models.Model):
 # The audit trail's own model lives with the audit package (issue 8); imported here so that it
 # belongs to the qms app's models and migrations.
 from qms.audit.models import AuditBreakAcknowledgement, AuditVerification  # noqa: E402, F401
+
+
+class ApiToken(models.Model):
+    """An API token (issue 16 item 7). Only a SHA-256 of the key is stored: the key is shown once,
+    when it is issued. A token expires (QMS_API_TOKEN_DAYS after issue) and can be revoked by its
+    owner or an administrator; it never works for a deactivated user. Rows are kept, never
+    deleted, so the record of who had API access when stays."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=8, help_text="The first characters of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")), name="qms_apitoken_expires_after_created"),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_by__isnull=True) | models.Q(revoked_at__isnull=False),
+                name="qms_apitoken_revoked_by_needs_revoked_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"
+
+    def get_absolute_url(self):
+        return reverse("api-tokens")
+
+    def status_at(self, now) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"

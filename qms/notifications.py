@@ -3,9 +3,10 @@ caller's transaction; delivery is a task queued on commit and retried by a beat 
 e-mail goes out at least once even if the worker or the broker was down (ARCHITECTURE.md rule 4)."""
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -120,6 +121,16 @@ def queue_delivery(message_ids: list[int]) -> None:
         transaction.on_commit(lambda message_id=message_id: deliver_outbox_message.delay(message_id))
 
 
+def outbox_message_id(message: OutboxMessage) -> str:
+    """The Message-ID of an outbox e-mail: the same on every attempt, so that a delivery repeated
+    after a crash (at least once, ARCHITECTURE.md rule 4) is recognisable as the same message by
+    mail servers and clients (issue 20 item 5). Derived from the row (id and creation instant,
+    so ids reused by another database do not collide) and the site's host, never from the
+    worker's host name as Django's make_msgid would be."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<qms.outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+
+
 def outbox_deliver(message_id: int) -> bool:
     """Send one outbox message unless it was sent already; True when sent now."""
     with transaction.atomic():
@@ -132,7 +143,13 @@ def outbox_deliver(message_id: int) -> bool:
             return False
         message.attempts += 1
         try:
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to_email])
+            EmailMessage(
+                message.subject,
+                message.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [message.to_email],
+                headers={"Message-ID": outbox_message_id(message)},
+            ).send()
         except Exception as exc:  # SMTP errors of every kind: keep the row for the next sweep
             message.last_error = str(exc)[:2000]
             message.save(update_fields=["attempts", "last_error"])

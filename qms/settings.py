@@ -83,8 +83,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "qms.middleware.CleanTextInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qms.middleware.EndInactiveSessionsMiddleware",
     "qms.middleware.QmsLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -170,6 +172,14 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 QMS_UPLOAD_MAX_BYTES = env_int("QMS_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Office files (zip archives) are read before they are accepted: no more entries and no more
+# expanded bytes than these (a zip bomb is refused; qms/uploads.py).
+QMS_UPLOAD_ARCHIVE_MAX_ENTRIES = env_int("QMS_UPLOAD_ARCHIVE_MAX_ENTRIES", 2000)
+QMS_UPLOAD_ARCHIVE_MAX_BYTES = env_int("QMS_UPLOAD_ARCHIVE_MAX_BYTES", 100 * 1024 * 1024)
+# Optional virus scanning of every upload by a ClamAV daemon: a Unix socket path or
+# tcp://host:port; empty: no scanning. When set and clamd does not answer, uploads are refused.
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")
+CLAMD_TIMEOUT_SECONDS = env_int("CLAMD_TIMEOUT_SECONDS", 30)
 
 # E-mail: EMAIL_URL like smtp://user:pass@host:587?tls=1; console in development.
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
@@ -236,10 +246,16 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous
     # callers, as API.md says.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "qms.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers with qms.input's limits: deep JSON, NUL and bad UTF-8 answer 400 everywhere.
+    "DEFAULT_PARSER_CLASSES": [
+        "qms.api.parsers.JSONParser",
+        "qms.api.parsers.FormParser",
+        "qms.api.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "qms.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -329,6 +345,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# API tokens (issue 16 item 7): stored hashed, valid this many days from issue.
+QMS_API_TOKEN_DAYS = env_int("QMS_API_TOKEN_DAYS", 90)
 
 # Domain settings.
 QMS_ORGANISATION_NAME = os.environ.get("QMS_ORGANISATION_NAME", "Acme Medical Devices Ltd")

@@ -31,6 +31,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
         name="password_change_done",
     ),
+    path("accounts/tokens/", views.ApiTokenListView.as_view(), name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api-token-revoke"),
     path("healthz/", views.health, name="health"),
     path("complaints/", include("complaints.urls")),
     path("capa/", include("capa.urls")),

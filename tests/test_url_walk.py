@@ -136,7 +136,23 @@ def _audit_record():
     return {"model_label": "complaints.complaint", "pk": Complaint.objects.order_by("pk").values_list("pk", flat=True).first()}
 
 
+def _api_token():
+    from django.contrib.auth import get_user_model
+
+    from qms.models import ApiToken
+    from qms.tokens import api_token_issue
+
+    token = ApiToken.objects.filter(user__username="staff").first()
+    if token is None:
+        token, _key = api_token_issue(user=get_user_model().objects.get(username="staff"), name="walk")
+    return {"pk": token.pk}
+
+
 SAMPLE_KWARGS["audit-record"] = _audit_record
+# API tokens (issue 16 item 7): a token of the staff user; others see it only as administrators.
+SAMPLE_KWARGS["api-token-revoke"] = _api_token
+SAMPLE_KWARGS["api-token-record-detail"] = _api_token
+SAMPLE_KWARGS["api-token-record-revoke"] = _api_token
 SAMPLE_KWARGS["audit-record-pdf"] = _audit_record
 
 # URL name -> status a role holding the right gets on GET, where it is not 200/405.
@@ -156,10 +172,19 @@ MAY_BE_HIDDEN: set[tuple[str, str]] = {
     ("training-assignment-history", "administrator"),
     ("training-assignment-signatures", "administrator"),
     ("training-assignment-transitions", "administrator"),
+    # an API token is its owner's (staff) and the administrators' to see.
+    ("api-token-record-detail", "manager"),
+    ("api-token-record-detail", "auditor"),
+    ("api-token-record-detail", "employee"),
+    ("api-token-record-detail", "outsider"),
 }
 
 # URLs an Auditor may POST to: they change only the auditor's own session, password or inbox.
-AUDITOR_MAY_POST = {"login", "logout", "password_change", "notifications-read", "api-token"}
+# Issuing and revoking one's own API tokens changes only the auditor's own credentials.
+AUDITOR_MAY_POST = {
+    "login", "logout", "password_change", "notifications-read", "api-token",
+    "api-tokens", "api-token-revoke", "api-token-record-list", "api-token-record-revoke",
+}
 
 SLOW_URL_SECONDS = 1.0
 

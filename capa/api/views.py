@@ -1,9 +1,8 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from capa import selectors, services
@@ -19,12 +18,14 @@ from capa.filters import CapaFilter
 from capa.models import CapaAction, EffectivenessCheck, RootCauseAnalysis
 from capa.workflow import ACTION_WORKFLOW, CAPA_WORKFLOW, CHECK_WORKFLOW
 from qms import roles as qms_roles
+from qms.api.authentication import ApiTokenAuthentication
 from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.api.parsers import FormParser, MultiPartParser
 from qms.errors import ValidationFailed
 from qms.permissions import RolePermission
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 
 class CapaViewSet(

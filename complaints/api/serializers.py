@@ -68,8 +68,8 @@ class ComplaintSerializer(VersionedSerializerMixin, serializers.ModelSerializer)
     capas = serializers.SerializerMethodField(help_text="Ids of the CAPAs this complaint is linked to.")
     is_overdue = serializers.SerializerMethodField(help_text="Past a deadline now.")
     is_breached = serializers.SerializerMethodField(help_text="Missed a deadline, now or earlier.")
-    investigation_decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reportability_decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    investigation_decided_by = serializers.CharField(source="investigation_decided_by.username", read_only=True, allow_null=True, default=None)
+    reportability_decided_by = serializers.CharField(source="reportability_decided_by.username", read_only=True, allow_null=True, default=None)
     reason = serializers.CharField(
         write_only=True, required=False, max_length=4000,
         help_text="Why the record is changed (required on update; recorded in the history).",

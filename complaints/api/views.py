@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from complaints import selectors, services
@@ -27,6 +26,7 @@ from complaints.models import Category, Complaint, Customer, FailureMode, Produc
 from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.api.parsers import FormParser, JSONParser, MultiPartParser
 from qms.permissions import RolePermission
 
 

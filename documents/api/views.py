@@ -7,7 +7,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from documents import selectors, services
@@ -23,6 +22,7 @@ from documents.views import VersionDownloadView
 from documents.workflow import VERSION_WORKFLOW
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryEntrySerializer, HistoryMixin, TransitionsMixin
+from qms.api.parsers import FormParser, JSONParser, MultiPartParser
 from qms.permissions import RolePermission
 from qms.web import history_entries
 

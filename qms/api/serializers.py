@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework import serializers
 
+from qms.models import ApiToken
 from qms.roles import roles_of
 
 
@@ -23,3 +25,28 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    revoked_by = serializers.CharField(source="revoked_by.username", read_only=True, allow_null=True, default=None)
+    status = serializers.SerializerMethodField()
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "user", "key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_by", "status"]
+        read_only_fields = ["key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+
+    def get_status(self, token) -> str:
+        return token.status_at(timezone.now())
+
+
+class IssuedApiTokenSerializer(ApiTokenSerializer):
+    """The answer that issues a token: the only one that holds its key."""
+
+    key = serializers.CharField(read_only=True)
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]

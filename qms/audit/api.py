@@ -161,6 +161,7 @@ class AuditTrailView(GenericAPIView):
 
     @extend_schema(
         summary="The audit trail across every regulated record, newest first",
+        responses=TrailEntrySerializer(many=True),
         parameters=[
             OpenApiParameter(
                 "model",
