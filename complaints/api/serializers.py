@@ -16,6 +16,7 @@ from complaints.models import (
     Customer,
     Escalation,
     FailureMode,
+    NoInvestigationBasis,
     Product,
     SlaPolicy,
     Survey,
@@ -68,6 +69,10 @@ class ComplaintSerializer(VersionedSerializerMixin, serializers.ModelSerializer)
     capas = serializers.SerializerMethodField(help_text="Ids of the CAPAs this complaint is linked to.")
     is_overdue = serializers.SerializerMethodField(help_text="Past a deadline now.")
     is_breached = serializers.SerializerMethodField(help_text="Missed a deadline, now or earlier.")
+    no_investigation_basis = serializers.ChoiceField(
+        choices=NoInvestigationBasis.choices, allow_blank=True, read_only=True,
+        help_text="Empty unless the decision was not to investigate.",
+    )
     investigation_decided_by = serializers.CharField(source="investigation_decided_by.username", read_only=True, allow_null=True, default=None)
     reportability_decided_by = serializers.CharField(source="reportability_decided_by.username", read_only=True, allow_null=True, default=None)
     reason = serializers.CharField(

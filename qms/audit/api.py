@@ -200,7 +200,7 @@ class AuditTrailView(GenericAPIView):
 
 class VerificationSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
-    is_intact = serializers.BooleanField()
+    is_intact = serializers.BooleanField(allow_null=True, help_text="null before the first verification run")
     tables_checked = serializers.IntegerField()
     rows_checked = serializers.IntegerField()
     breaks = serializers.JSONField()
@@ -208,6 +208,12 @@ class VerificationSerializer(serializers.Serializer):
     acknowledged_by = serializers.CharField(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledgement_reason = serializers.CharField(allow_null=True)
+
+
+NEVER_VERIFIED = {
+    "finished_at": None, "is_intact": None, "tables_checked": 0, "rows_checked": 0, "breaks": [],
+    "acknowledged_breaks": [], "acknowledged_by": None, "acknowledged_at": None, "acknowledgement_reason": None,
+}
 
 
 def verification_as_api_data(verification) -> dict | None:
@@ -234,7 +240,7 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 class VerificationView(GenericAPIView):
     """`GET audit-trail/verification/`: the state of the hash chains as the trail page shows
-    it (null before the first run)."""
+    it (before the first run: `finished_at` and `is_intact` null, nothing checked)."""
 
     permission_classes = [RolePermission]
     read_roles = AUDIT_READERS
@@ -244,8 +250,8 @@ class VerificationView(GenericAPIView):
     def get(self, request):
         from qms.audit.verify import verification_status
 
-        data = verification_as_api_data(verification_status())
-        return Response(VerificationSerializer(data).data if data else None)
+        data = verification_as_api_data(verification_status()) or NEVER_VERIFIED
+        return Response(VerificationSerializer(data).data)
 
 
 class AcknowledgementView(GenericAPIView):

@@ -257,7 +257,8 @@ def test_bad_matrix_input_is_400_and_changes_nothing(api_for, manager, payload, 
     body = {"version": 1, "reason": "Tidy up", **payload}
     response = api_for(manager).patch(_rule_url(), body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json(), response.json()
+    # A NUL character is refused by the API's parser before any field is read (qms.api.parsers).
+    assert field in response.json() or "NUL" in response.json().get("detail", ""), response.json()
     assert not ApprovalRule.objects.exists()
 
 

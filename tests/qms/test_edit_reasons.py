@@ -141,7 +141,8 @@ def test_api_edit_with_a_hostile_reason_is_400_and_changes_nothing(
         format="json",
     )
     assert response.status_code == 400, response.content
-    assert "reason" in response.json()
+    # A NUL character is refused by the API's parser before any field is read (qms.api.parsers).
+    assert "reason" in response.json() or "NUL" in response.json().get("detail", "")
     assert edit.read(record) == before and record.history.count() == history_before
 
 
