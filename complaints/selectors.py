@@ -252,3 +252,64 @@ def my_work(user) -> list[WorkSection]:
             )
         )
     return sections
+
+
+# --- The complaint's dossier (qms.audit.exports) ---------------------------------------------
+
+
+def complaint_dossier_sections(complaint: Complaint) -> list[dict]:
+    """The parts of a complaint's file beyond its fields, for its dossier PDF and audit page
+    (ISO 13485 8.2.2, 21 CFR 820.198(e)): the regulatory decisions with who took them, the
+    communication log, escalations, the survey and the linked CAPAs with their status. The
+    attachments (with SHA-256), history, signatures and transitions are the kernel's sections.
+    Five queries, whatever the size of the file."""
+    from qms.audit.display import EMPTY, format_datetime
+
+    def yes_no(value) -> str:
+        return EMPTY if value is None else ("Yes" if value else "No")
+
+    people = {
+        user.pk: user
+        for user in get_user_model()._base_manager.filter(
+            pk__in=[pk for pk in (complaint.investigation_decided_by_id, complaint.reportability_decided_by_id) if pk]
+        )
+    }
+
+    def decider(pk) -> str:
+        return people[pk].full_name if pk in people else EMPTY
+
+    decisions = [
+        ["Investigation required", yes_no(complaint.investigation_required), complaint.no_investigation_reason or EMPTY, decider(complaint.investigation_decided_by_id)],
+        ["Reportable to a regulator", yes_no(complaint.is_reportable), complaint.reportability_reason or EMPTY, decider(complaint.reportability_decided_by_id)],
+    ]
+    communications = [
+        [format_datetime(c.at), c.get_direction_display(), c.get_channel_display(), c.author.full_name, c.summary]
+        for c in complaint.communications.select_related("author").order_by("at", "id")
+    ]
+    escalations = [
+        [format_datetime(e.at), e.get_kind_display(), str(e.level), f"{e.percent} %", format_datetime(e.due_at), ", ".join(e.notified or []) or EMPTY]
+        for e in complaint.escalations.order_by("at", "id")
+    ]
+    surveys = [
+        [
+            format_datetime(s.sent_at),
+            s.email,
+            format_datetime(s.answered_at) if s.answered_at else f"not answered (link expires {format_datetime(s.expires_at)})",
+            EMPTY if s.csat is None else f"{s.csat} / 5",
+            EMPTY if s.ces is None else f"{s.ces} / 7",
+            EMPTY if s.nps is None else f"{s.nps} / 10",
+            s.comment or EMPTY,
+        ]
+        for s in complaint.surveys.order_by("sent_at", "id")
+    ]
+    capas = [
+        [capa.reference, capa.title, capa.get_status_display(), capa.owner.full_name if capa.owner_id else EMPTY, capa.due_date.isoformat() if capa.due_date else EMPTY]
+        for capa in complaint.capas.select_related("owner").order_by("reference")
+    ]
+    return [
+        {"title": "Regulatory decisions", "columns": ["Decision", "Answer", "Reason", "Decided by"], "rows": decisions},
+        {"title": "Communications", "columns": ["At", "Direction", "Channel", "By", "Summary"], "rows": communications, "empty": "No communication logged."},
+        {"title": "Escalations", "columns": ["At", "Deadline", "Level", "Reached", "Due at", "Notified"], "rows": escalations, "empty": "No escalation."},
+        {"title": "Customer survey", "columns": ["Sent", "To", "Answered", "CSAT", "CES", "NPS", "Comment"], "rows": surveys, "empty": "No survey sent."},
+        {"title": "Linked CAPAs", "columns": ["CAPA", "Title", "Status", "Owner", "Due"], "rows": capas, "empty": "No CAPA linked."},
+    ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -407,23 +408,72 @@ def linked_records_section(record, resolver: RelatedResolver | None = None) -> D
 
 
 def attachments_section(record) -> DossierSection:
-    """Files held by records that point at this one (any reverse relation with a file field)."""
-    rows = []
+    """Files of the record's file: held by records that point at this one (any reverse relation
+    with a file field) or filed under it further down (a CAPA action's evidence,
+    registry.trail_children), each with its size, SHA-256, uploader and time, so a reader can
+    check a copy of the file against the dossier."""
+    from qms.audit import registry
+
+    sources = []
     for rel in record._meta.related_objects:
-        related = rel.related_model
-        file_fields = [f for f in related._meta.concrete_fields if isinstance(f, models.FileField)]
-        if not file_fields or rel.many_to_many:
-            continue
-        for obj in related._base_manager.filter(**{rel.field.name: record}).order_by("pk"):
+        if not rel.many_to_many and _file_fields(rel.related_model):
+            sources.append((rel.related_model, rel.field.name))
+    direct = {model for model, _lookup in sources}
+    for child, lookup in registry.trail_children(record._meta.label_lower):
+        if child not in direct and _file_fields(child):
+            sources.append((child, lookup))
+    rows = []
+    for model, lookup in sources:
+        file_fields = _file_fields(model)
+        people = {}
+        objects = list(model._base_manager.filter(**{lookup: record.pk}).order_by("pk"))
+        uploader = next((f for f in ("uploaded_by", "author", "created_by") if _has_field(model, f)), None)
+        if uploader:
+            user_model = model._meta.get_field(uploader).related_model
+            ids = {getattr(obj, f"{uploader}_id") for obj in objects}
+            people = {u.pk: u for u in user_model._base_manager.filter(pk__in=ids)}
+        for obj in objects:
             for f in file_fields:
                 stored = getattr(obj, f.name)
-                if stored:
-                    rows.append(
-                        [capfirst(related._meta.verbose_name), Path(stored.name).name, str(obj)]
-                    )
+                if not stored:
+                    continue
+                who = people.get(getattr(obj, f"{uploader}_id")) if uploader else None
+                when = getattr(obj, "uploaded_at", None)
+                rows.append(
+                    [
+                        capfirst(model._meta.verbose_name),
+                        getattr(obj, "original_name", "") or Path(stored.name).name,
+                        f"{obj.size:,} bytes" if getattr(obj, "size", None) is not None else EMPTY,
+                        getattr(obj, "sha256", "") or EMPTY,
+                        " ".join(
+                            part
+                            for part in (
+                                who.full_name if who is not None else "",
+                                format_datetime(when) if when else "",
+                            )
+                            if part
+                        )
+                        or EMPTY,
+                    ]
+                )
     return DossierSection(
-        "Attachments", ["Kind", "File", "Entry"], rows, empty="No files attached."
+        "Attachments",
+        ["Kind", "File", "Size", "SHA-256", "Uploaded"],
+        rows,
+        empty="No files attached.",
     )
+
+
+def _file_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def dossier_sections(record) -> list[DossierSection]:
@@ -440,6 +490,26 @@ def dossier_sections(record) -> list[DossierSection]:
                 section if isinstance(section, DossierSection) else DossierSection(**section)
             )
     return sections
+
+
+def file_history(record, *, limit: int = 10_000):
+    """The history entries of the records filed under `record` (its attachments,
+    communications ...: registry.trail_children), newest first; None for a record type that has
+    no children or no human key. Read through the audit trail's record filter, so they are the
+    trail's own entries and diffs."""
+    from qms.audit import registry
+    from qms.audit.selectors import AuditTrail, TrailFilter
+
+    label = record._meta.label_lower
+    keys = registry.unique_text_fields(type(record))
+    if not registry.trail_children(label) or not keys:
+        return None
+    trail = AuditTrail(TrailFilter(record=getattr(record, keys[0])))
+    return [
+        entry
+        for entry in trail.iter_entries(limit=limit)
+        if entry.kind == "history" and entry.parent_model == label and entry.parent_id == record.pk
+    ]
 
 
 def dossier_pdf(record, *, user, verification) -> bytes:
@@ -513,6 +583,32 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         )
     else:
         story.append(_p("No history.", styles["body"]))
+
+    children = file_history(record)
+    if children is not None:
+        story.append(_p("History of the records filed under it", styles["h2"]))
+        if children:
+            rows = [
+                [
+                    format_datetime(e.at),
+                    e.user_name,
+                    e.action_label,
+                    f"{e.model_label}: {e.object_repr}",
+                    _changes_text(e) or EMPTY,
+                    e.reason,
+                ]
+                for e in children
+            ]
+            story.append(
+                _data_table(
+                    ["When", "Who", "Action", "Record", "What changed", "Why"],
+                    rows,
+                    [width * f for f in (0.15, 0.12, 0.1, 0.17, 0.28, 0.18)],
+                    styles,
+                )
+            )
+        else:
+            story.append(_p("None.", styles["body"]))
 
     story.append(_p("Electronic signatures", styles["h2"]))
     signatures = list(signatures_for(record))
