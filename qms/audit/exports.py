@@ -32,8 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from qms.audit.display import EMPTY, RelatedResolver, display_value, format_datetime
-from qms.signatures import content_hash, signatures_for, signed_content
-from qms.workflow import transitions_for
+from qms.signatures import content_hash, signed_content
 
 CSV_CHUNK = 500
 PDF_MAX_ENTRIES = 5000  # beyond this the PDF says so and the CSV is the export to use
@@ -46,6 +45,7 @@ class DossierSection:
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     empty: str = "None."
+    widths: list[float] | None = None  # shares of the page width per column (default: even)
 
 
 # ---------------------------------------------------------------- verification wording
@@ -422,17 +422,30 @@ def attachments_section(record) -> DossierSection:
     for child, lookup in registry.trail_children(record._meta.label_lower):
         if child not in direct and _file_fields(child):
             sources.append((child, lookup))
-    rows = []
-    for model, lookup in sources:
-        file_fields = _file_fields(model)
-        people = {}
-        objects = list(model._base_manager.filter(**{lookup: record.pk}).order_by("pk"))
+    # One query for every source's rows and the people who uploaded them (bulk_rows).
+    from django.db.models import Q
+
+    from qms.audit.rows import RowRequest, bulk_rows
+
+    requests, people_match, user_model = [], Q(pk__in=[]), None
+    uploaders = {}
+    for index, (model, lookup) in enumerate(sources):
+        queryset = model._base_manager.filter(**{lookup: record.pk})
+        requests.append(RowRequest(index, queryset))
         uploader = next((f for f in ("uploaded_by", "author", "created_by") if _has_field(model, f)), None)
+        uploaders[index] = uploader
         if uploader:
             user_model = model._meta.get_field(uploader).related_model
-            ids = {getattr(obj, f"{uploader}_id") for obj in objects}
-            people = {u.pk: u for u in user_model._base_manager.filter(pk__in=ids)}
-        for obj in objects:
+            people_match |= Q(pk__in=queryset.values(f"{uploader}_id"))
+    if user_model is not None:
+        requests.append(RowRequest("people", user_model._base_manager.filter(people_match)))
+    fetched = bulk_rows(requests)
+    people = {person.pk: person for person, _extra in fetched.get("people", [])}
+    rows = []
+    for index, (model, _lookup) in enumerate(sources):
+        file_fields = _file_fields(model)
+        uploader = uploaders[index]
+        for obj in sorted((row for row, _extra in fetched.get(index, [])), key=lambda o: o.pk):
             for f in file_fields:
                 stored = getattr(obj, f.name)
                 if not stored:
@@ -461,6 +474,7 @@ def attachments_section(record) -> DossierSection:
         ["Kind", "File", "Size", "SHA-256", "Uploaded"],
         rows,
         empty="No files attached.",
+        widths=[0.14, 0.22, 0.12, 0.3, 0.22],
     )
 
 
@@ -513,7 +527,7 @@ def file_history(record, *, limit: int = 10_000):
 
 
 def dossier_pdf(record, *, user, verification) -> bytes:
-    from qms.audit.selectors import record_history
+    from qms.audit.selectors import record_history, signatures_and_transitions
 
     styles = _styles()
     buffer = io.BytesIO()
@@ -551,11 +565,12 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         story.append(_p(section.title, styles["h2"]))
         if section.rows:
             share = width / len(section.columns)
-            widths = (
-                [width * 0.3, width * 0.7]
-                if len(section.columns) == 2
-                else [share] * len(section.columns)
-            )
+            if section.widths:
+                widths = [width * f for f in section.widths]
+            elif len(section.columns) == 2:
+                widths = [width * 0.3, width * 0.7]
+            else:
+                widths = [share] * len(section.columns)
             story.append(_data_table(section.columns, section.rows, widths, styles))
         else:
             story.append(_p(section.empty, styles["body"]))
@@ -611,7 +626,8 @@ def dossier_pdf(record, *, user, verification) -> bytes:
             story.append(_p("None.", styles["body"]))
 
     story.append(_p("Electronic signatures", styles["h2"]))
-    signatures = list(signatures_for(record))
+    # The signatures, workflow steps and their people in one query.
+    signatures, transitions = signatures_and_transitions(record)
     if signatures:
         current = content_hash(signed_content(record))
         rows = [
@@ -642,7 +658,6 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         story.append(_p("No electronic signatures.", styles["body"]))
 
     story.append(_p("Workflow transitions", styles["h2"]))
-    transitions = list(transitions_for(record))
     if transitions:
         rows = [
             [

@@ -298,23 +298,22 @@ class SignatureSource:
             if flt.record.isdigit():
                 qs = qs.filter(object_id=int(flt.record))
             else:
-                match = Q(pk__in=[])
+                wanted = []  # (model, object ids: a list, or a subquery of a child's ids)
                 for label, ids in (record_ids or {}).items():
                     live = registry.historical_model_for(label).instance_type
                     if flt.model in ("", SIGNATURE_TYPE, label):
-                        match |= Q(
-                            content_type=ContentType.objects.get_for_model(live), object_id__in=ids
-                        )
+                        wanted.append((live, ids))
                     # The signatures of the record's children (a version's approval under its
                     # document) are part of its file too.
                     for child, lookup in registry.trail_children(label):
                         if flt.model in ("", SIGNATURE_TYPE, child._meta.label_lower):
-                            match |= Q(
-                                content_type=ContentType.objects.get_for_model(child),
-                                object_id__in=child._base_manager.filter(
-                                    **{f"{lookup}__in": ids}
-                                ).values("pk"),
-                            )
+                            children = child._base_manager.filter(**{f"{lookup}__in": ids})
+                            wanted.append((child, children.values("pk")))
+                # One query for the content types not cached yet, not one per model.
+                types = ContentType.objects.get_for_models(*{m for m, _ids in wanted})
+                match = Q(pk__in=[])
+                for model, ids in wanted:
+                    match |= Q(content_type=types[model], object_id__in=ids)
                 qs = qs.filter(match)
         if user_ids is not None:
             qs = qs.filter(signer_id__in=user_ids)

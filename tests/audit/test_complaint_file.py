@@ -101,7 +101,7 @@ def test_the_complaint_file_is_in_the_trail_under_its_complaint(demo, api_for, c
 
     # and the page says so too
     page = client_for(auditor).get("/audit/", {"record": complaint.reference}).content.decode()
-    assert FILE_NAME in page and "Communication" in page and f'of <a class="parent"' in page
+    assert FILE_NAME in page and "Communication" in page and 'of <a class="parent"' in page
 
     # and free text finds the file name and the phone note, on the page and in the API
     assert [
