@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils.text import capfirst
 
-from qms.audit import registry
+from qms.audit import registry, search
 from qms.audit.display import (
     RelatedResolver,
     TrailEntry,
@@ -165,9 +165,11 @@ class HistorySource:
         self.live = historical_model.instance_type
         self.label = self.live._meta.label_lower
 
-    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None, text_user_ids=None):
         if flt.model and flt.model != self.label:
             return None
+        if flt.text and text_user_ids is None:
+            text_user_ids = search.users_named(flt.text)
         qs = self.model._base_manager.all()
         if flt.record:
             if flt.record.isdigit():
@@ -191,13 +193,11 @@ class HistorySource:
         if flt.until:
             qs = qs.filter(history_date__lt=flt.until)
         if flt.text:
-            text = Q(history_change_reason__icontains=flt.text) | Q(
-                history_user__username__icontains=flt.text
+            # Indexed (qms.audit.search); the acting user's name through the users' table.
+            qs = search.text_filter(
+                qs, self.model, flt.text,
+                or_match=Q(history_user_id__in=text_user_ids) if text_user_ids else None,
             )
-            for f in registry.tracked_fields(self.model):
-                if isinstance(f, models.CharField | models.TextField) and not f.choices:
-                    text |= Q(**{f"{f.name}__icontains": flt.text})
-            qs = qs.filter(text)
         return qs
 
     def keys(self, qs, index: int):
@@ -517,10 +517,16 @@ class AuditTrail:
         user_ids, record_ids = resolve_names(
             username=flt.user, key=flt.record if not flt.record.isdigit() else ""
         )
+        # The users whose name holds the free text, read once for every history table (a list,
+        # so each table's text condition stays an index condition).
+        text_user_ids = search.users_named(flt.text) if flt.text else None
         for index, source in enumerate(self.sources):
             if user_ids is not None and not user_ids and source.kind != "security":
                 continue
-            qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
+            if source.kind == "history":
+                qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids, text_user_ids=text_user_ids)
+            else:
+                qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
             if qs is not None:
                 self._arms.append((index, source.keys(qs.order_by(), index)))
 
