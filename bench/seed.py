@@ -506,8 +506,17 @@ class Seeder:
         transitions = self.rows(Transition)
         signatures = self.rows(Signature)
         communications = self.rows(Communication)
+        communication_history = self.history(Communication)
         escalations = self.rows(Escalation)
         surveys = self.rows(Survey)
+
+        def log_communication(**values):
+            # With its creation row, as complaints.services.communication_add writes it, so the
+            # trail (and its free-text search) holds the communication log too (issue 15).
+            entry_id = communications.add(**values)
+            communication_history.snapshot({**values, "id": entry_id}, at=values["recorded_at"], user_id=values["author_id"], kind="+",
+                                           reason=f"Logged a {values['channel'].replace('_', ' ')} communication with the customer")
+
         steps_of = {p.severity: p.escalation_steps for p in policies.values()}
 
         # Received times over 3 years, more of them recent; ids follow time.
@@ -576,7 +585,7 @@ class Seeder:
                     recurring += 1
                 last_seen[key] = (received, pk)
             history.snapshot(state, at=state["created_at"], user_id=creator, kind="+", reason="Complaint received", action="create")
-            communications.add(complaint_id=pk, at=received, direction="inbound", channel=state["channel"], summary=f"Customer: {words}.", author_id=creator, recorded_at=state["created_at"])
+            log_communication(complaint_id=pk, at=received, direction="inbound", channel=state["channel"], summary=f"Customer: {words}.", author_id=creator, recorded_at=state["created_at"])
 
             # The path to the target state: (time, action) events.
             start_at = state["created_at"]
@@ -654,7 +663,7 @@ class Seeder:
                     state["assignee_id"] = rng.choice(self.quality) if rng.random() < 0.5 else actor
                     state["acknowledged_at"] = when
                     state["status"] = "acknowledged"
-                    communications.add(complaint_id=pk, at=when, direction="outbound", channel="email", summary="Acknowledged: we are looking into it.", author_id=actor, recorded_at=when)
+                    log_communication(complaint_id=pk, at=when, direction="outbound", channel="email", summary="Acknowledged: we are looking into it.", author_id=actor, recorded_at=when)
                 elif action == "investigate":
                     state["status"] = "investigating"
                 elif action == "wait_for_customer":
@@ -670,7 +679,7 @@ class Seeder:
                     state["resolution"] = f"Root cause found ({words}); replacement sent and process corrected."
                     state["resolved_at"] = when
                     state["status"] = "resolved"
-                    communications.add(complaint_id=pk, at=when, direction="outbound", channel="email", summary="Resolution sent to the customer.", author_id=actor, recorded_at=when)
+                    log_communication(complaint_id=pk, at=when, direction="outbound", channel="email", summary="Resolution sent to the customer.", author_id=actor, recorded_at=when)
                     survey = {"complaint_id": pk, "email": customer_email[customer],
                               "token_hash": hashlib.sha256(f"bench-survey-{pk}-{when.isoformat()}".encode()).hexdigest(),
                               "sent_at": when, "expires_at": when + dt.timedelta(days=30), "answered_at": None,

@@ -18,6 +18,7 @@ from capa.models import (
 )
 from capa.services import MAX_WHYS
 from qms import roles as qms_roles
+from qms.datetimes import keep_unchanged
 
 SEVERITY_CHOICES = [(n, f"{n} · {label}") for n, label in SEVERITY_LABELS.items()]
 OCCURRENCE_CHOICES = [(n, f"{n} · {label}") for n, label in OCCURRENCE_LABELS.items()]
@@ -31,10 +32,13 @@ class DateInput(forms.DateInput):
 
 
 class DateTimeInput(forms.DateTimeInput):
+    """To the second (step=1), so that a form saved unchanged keeps the time (issue 15)."""
+
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+        attrs = {"step": "1", **(kwargs.pop("attrs", None) or {})}
+        super().__init__(format="%Y-%m-%dT%H:%M:%S", attrs=attrs, **kwargs)
 
 
 def apply_domain_error(form, error) -> None:
@@ -101,6 +105,9 @@ class CapaEditForm(CapaForm):
                 if name not in ("reason", "version") and hasattr(instance, name):
                     self.initial[name] = getattr(instance, name)
             self.initial["version"] = instance.version
+
+    def clean_containment_at(self):
+        return keep_unchanged(self.cleaned_data.get("containment_at"), self.instance.containment_at)
 
     def clean_due_date(self):
         value = self.cleaned_data["due_date"]

@@ -157,6 +157,7 @@ class RootCauseAnalysis(VersionedModel):
     )
     analysed_at = models.DateTimeField(null=True, blank=True)
     history = regulated_history()
+    trail_parent = "capa"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         verbose_name = "root cause analysis"
@@ -220,6 +221,7 @@ class CapaAction(VersionedModel):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = regulated_history()
+    trail_parent = "capa"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["capa_id", "number"]
@@ -274,6 +276,7 @@ class ActionEvidence(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     history = regulated_history()
+    trail_parent = "action"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -315,6 +318,7 @@ class EffectivenessCheck(VersionedModel):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = regulated_history()
+    trail_parent = "capa"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["capa_id", "created_at", "id"]

@@ -333,13 +333,17 @@ def root_cause_save(
         )
     if method not in RootCauseMethod.values:
         raise ValidationFailed.on("method", f"Choose one of {', '.join(RootCauseMethod.values)}.")
-    analysis, _ = RootCauseAnalysis.objects.select_for_update().get_or_create(capa=locked_capa)
+    analysis, created = RootCauseAnalysis.objects.select_for_update().get_or_create(capa=locked_capa)
     if version is not None:
         check_version(analysis, version)
+    before = (analysis.method, analysis.whys, analysis.fishbone, analysis.conclusion)
     analysis.method = method
     analysis.whys = _clean_whys(whys)
     analysis.fishbone = _clean_fishbone(fishbone)
     analysis.conclusion = _text(conclusion, "conclusion")
+    if not created and before == (analysis.method, analysis.whys, analysis.fishbone, analysis.conclusion):
+        # Saved unchanged: nothing to record, and who analysed it when stays true (issue 15).
+        return analysis
     analysis.analysed_by = actor
     analysis.analysed_at = timezone.now()
     save_versioned(

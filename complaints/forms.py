@@ -16,11 +16,14 @@ from complaints.models import (
     Product,
     SlaPolicy,
 )
-from qms.datetimes import LocalDateTimeField
+from qms.datetimes import LocalDateTimeField, keep_unchanged
 from qms.input import BoundedJSONField
 from qms.web import ReasonVersionForm
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+# What the datetime inputs show and send: to the second, so that saving a form unchanged keeps
+# a time such as 12:41:39 (issue 15); step=1 makes the browser show and send the seconds.
+DATETIME_INPUT_SECONDS = "%Y-%m-%dT%H:%M:%S"
 YES_NO = [("", "Not decided yet"), ("yes", "Yes"), ("no", "No")]
 
 
@@ -28,7 +31,8 @@ class LocalDateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, **kwargs):
-        super().__init__(format=DATETIME_INPUT, **kwargs)
+        attrs = {"step": "1", **(kwargs.pop("attrs", None) or {})}
+        super().__init__(format=DATETIME_INPUT_SECONDS, attrs=attrs, **kwargs)
 
 
 def active_failure_modes():
@@ -108,7 +112,7 @@ class ComplaintFieldsMixin:
         self.fields["is_product_problem"].label = "A product problem?"
         self.fields["is_product_problem"].help_text = 'Answer "no" for user error or misuse: it then counts as no recurrence.'
         self.fields["received_at"].widget = LocalDateTimeInput()
-        self.fields["received_at"].input_formats = [DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        self.fields["received_at"].input_formats = [DATETIME_INPUT_SECONDS, DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         self.fields["received_at"].help_text = "When the customer told us; SLA deadlines count from here. Never in the future."
         self.fields["description"].widget = forms.Textarea(attrs={"rows": 5, "maxlength": 10000})
         self.fields["description"].max_length = 10000
@@ -169,13 +173,18 @@ class ComplaintEditForm(ComplaintFieldsMixin, TriageFieldsMixin, ReasonVersionFo
         super().__init__(*args, **kwargs)
         self.setup_fields()
         if self.instance.pk and not self.is_bound:
-            self.initial["received_at"] = timezone.localtime(self.instance.received_at).strftime(DATETIME_INPUT)
+            self.initial["received_at"] = timezone.localtime(self.instance.received_at).strftime(DATETIME_INPUT_SECONDS)
             self.initial["investigation_required"] = yes_no_initial(self.instance.investigation_required)
             self.initial["is_reportable"] = yes_no_initial(self.instance.is_reportable)
             self.initial["no_investigation_reason"] = self.instance.no_investigation_reason
             reference = self.instance.no_investigation_reference
             self.initial["no_investigation_reference"] = reference.reference if reference else ""
             self.initial["reportability_reason"] = self.instance.reportability_reason
+
+    def clean_received_at(self):
+        # The time as shown (seconds, or minutes from an input that sends none) is the stored
+        # time unchanged, not a new one (qms.datetimes.keep_unchanged).
+        return keep_unchanged(super().clean_received_at(), self.instance.received_at if self.instance.pk else None)
 
     def changes(self) -> dict:
         values = {name: self.cleaned_data[name] for name in COMPLAINT_FIELDS}
@@ -192,7 +201,7 @@ class CommunicationForm(forms.Form):
     direction = forms.ChoiceField(choices=Communication.Direction.choices)
     channel = forms.ChoiceField(choices=Channel.choices)
     at = LocalDateTimeField(
-        label="When", widget=LocalDateTimeInput(), input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M"], required=False,
+        label="When", widget=LocalDateTimeInput(), input_formats=[DATETIME_INPUT_SECONDS, DATETIME_INPUT, "%Y-%m-%d %H:%M"], required=False,
         help_text="Leave empty for now.",
     )
     summary = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}), label="What was said")

@@ -392,6 +392,12 @@ class Complaint(VersionedModel):
         done = self.acknowledged_at or (now if self.status == ComplaintStatus.NEW else None)
         return done is not None and done > self.first_response_due
 
+    def dossier_sections(self) -> list[dict]:
+        """The complaint file's own sections of its dossier (qms.audit.exports)."""
+        from complaints.selectors import complaint_dossier_sections
+
+        return complaint_dossier_sections(self)
+
     def resolution_breached(self, now=None) -> bool:
         now = now or timezone.now()
         if self.resolution_due is None or self.status == ComplaintStatus.REJECTED:
@@ -416,6 +422,9 @@ class Attachment(models.Model):
     description = models.CharField(max_length=300, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Part of the complaint's file (ISO 13485 4.2.5): in the audit trail under the complaint.
+    history = regulated_history()
+    trail_parent = "complaint"
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -444,6 +453,8 @@ class Communication(models.Model):
     summary = models.TextField(max_length=10000)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    history = regulated_history()
+    trail_parent = "complaint"
 
     class Meta:
         ordering = ["at", "id"]
@@ -470,6 +481,8 @@ class Escalation(models.Model):
     due_at = models.DateTimeField()  # when the step became due
     at = models.DateTimeField(default=timezone.now)  # when it was taken
     notified = models.JSONField(default=list)  # usernames of the people notified
+    history = regulated_history()
+    trail_parent = "complaint"
 
     class Meta:
         ordering = ["at", "id"]
@@ -495,6 +508,9 @@ class Survey(models.Model):
     ces = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)])
     nps = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     comment = models.TextField(blank=True, max_length=4000)
+    # Sent and answered are both in the trail; the token's hash stays out of it.
+    history = regulated_history(excluded_fields=["token_hash"])
+    trail_parent = "complaint"
 
     class Meta:
         ordering = ["-sent_at", "-id"]

@@ -280,3 +280,82 @@ def complaint_repeats(keys, *, since, until=None):
 def recurring_complaints() -> Q:
     """The recurrence KPI's numerator: complaints linked to an earlier one, by the same rule."""
     return Q(is_recurring=True) & recurrence_counted()
+
+
+# --- The complaint's dossier (qms.audit.exports) ---------------------------------------------
+
+
+def complaint_dossier_sections(complaint: Complaint) -> list[dict]:
+    """The parts of a complaint's file beyond its fields, for its dossier PDF and audit page
+    (ISO 13485 8.2.2, 21 CFR 820.198(e)): the regulatory decisions with who took them, the
+    communication log, escalations, the survey and the linked CAPAs with their status. The
+    attachments (with SHA-256), history, signatures and transitions are the kernel's sections.
+    One query (qms.audit.rows.bulk_rows), whatever the size of the file."""
+    from capa.models import Capa
+    from qms.audit.display import EMPTY, format_datetime
+
+    def yes_no(value) -> str:
+        return EMPTY if value is None else ("Yes" if value else "No")
+
+    capas = Capa.objects.filter(complaints=complaint)
+    deciders = [pk for pk in (complaint.investigation_decided_by_id, complaint.reportability_decided_by_id) if pk]
+    people_rows = get_user_model()._base_manager.filter(
+        Q(pk__in=deciders) | Q(pk__in=complaint.communications.values("author_id")) | Q(pk__in=capas.values("owner_id"))
+    )
+    fetched = bulk_rows(
+        [
+            RowRequest("communications", complaint.communications.all()),
+            RowRequest("escalations", complaint.escalations.all()),
+            RowRequest("surveys", complaint.surveys.all()),
+            RowRequest("capas", capas),
+            RowRequest("people", people_rows),
+        ]
+    )
+
+    def rows(tag, key):
+        return sorted((row for row, _extra in fetched.get(tag, [])), key=key)
+
+    people = {person.pk: person for person, _extra in fetched.get("people", [])}
+    communication_rows = rows("communications", lambda c: (c.at, c.pk))
+    capa_rows = rows("capas", lambda c: c.reference)
+    link_related(communication_rows, "author", people)
+    link_related(capa_rows, "owner", people)
+
+    def decider(pk) -> str:
+        return people[pk].full_name if pk in people else EMPTY
+
+    decisions = [
+        ["Investigation required", yes_no(complaint.investigation_required), complaint.no_investigation_reason or EMPTY, decider(complaint.investigation_decided_by_id)],
+        ["Reportable to a regulator", yes_no(complaint.is_reportable), complaint.reportability_reason or EMPTY, decider(complaint.reportability_decided_by_id)],
+    ]
+    communications = [
+        [format_datetime(c.at), c.get_direction_display(), c.get_channel_display(), c.author.full_name, c.summary]
+        for c in communication_rows
+    ]
+    escalations = [
+        [format_datetime(e.at), e.get_kind_display(), str(e.level), f"{e.percent} %", format_datetime(e.due_at), ", ".join(e.notified or []) or EMPTY]
+        for e in rows("escalations", lambda e: (e.at, e.pk))
+    ]
+    surveys = [
+        [
+            format_datetime(s.sent_at),
+            s.email,
+            format_datetime(s.answered_at) if s.answered_at else f"not answered (link expires {format_datetime(s.expires_at)})",
+            EMPTY if s.csat is None else f"{s.csat} / 5",
+            EMPTY if s.ces is None else f"{s.ces} / 7",
+            EMPTY if s.nps is None else f"{s.nps} / 10",
+            s.comment or EMPTY,
+        ]
+        for s in rows("surveys", lambda s: (s.sent_at, s.pk))
+    ]
+    capas = [
+        [capa.reference, capa.title, capa.get_status_display(), capa.owner.full_name if capa.owner_id else EMPTY, capa.due_date.isoformat() if capa.due_date else EMPTY]
+        for capa in capa_rows
+    ]
+    return [
+        {"title": "Regulatory decisions", "columns": ["Decision", "Answer", "Reason", "Decided by"], "rows": decisions, "widths": [0.22, 0.1, 0.48, 0.2]},
+        {"title": "Communications", "columns": ["At", "Direction", "Channel", "By", "Summary"], "rows": communications, "empty": "No communication logged.", "widths": [0.15, 0.14, 0.1, 0.13, 0.48]},
+        {"title": "Escalations", "columns": ["At", "Deadline", "Level", "Reached", "Due at", "Notified"], "rows": escalations, "empty": "No escalation."},
+        {"title": "Customer survey", "columns": ["Sent", "To", "Answered", "CSAT", "CES", "NPS", "Comment"], "rows": surveys, "empty": "No survey sent.", "widths": [0.14, 0.2, 0.14, 0.08, 0.08, 0.08, 0.28]},
+        {"title": "Linked CAPAs", "columns": ["CAPA", "Title", "Status", "Owner", "Due"], "rows": capas, "empty": "No CAPA linked.", "widths": [0.16, 0.4, 0.14, 0.16, 0.14]},
+    ]

@@ -46,7 +46,7 @@ from complaints.models import (
 from complaints.workflow import COMPLAINT_WORKFLOW, ComplaintStatus
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
-from qms.history import save_versioned_bulk, set_history
+from qms.history import bulk_history, save_versioned_bulk, set_history
 from qms.notifications import email_outside_user, notify, notify_many
 from qms.reasons import person_reason
 from qms.references import allocate_reference
@@ -692,10 +692,12 @@ def complaint_submit_public(
     )
     if email:
         email_outside_user(to_email=email, subject=f"We received your complaint {complaint.reference}", body=receipt)
-        Communication.objects.create(
+        receipt_entry = Communication(
             complaint=complaint, direction=Communication.Direction.OUTBOUND, channel=Channel.EMAIL, author=actor,
             summary=f"Automatic receipt e-mailed to {email} with the tracking reference.",
         )
+        set_history(receipt_entry, user=actor, reason="Receipt sent to the customer with the tracking reference")
+        receipt_entry.save()
     managers = get_user_model().objects.filter(groups__name=qms_roles.MANAGER, is_active=True)
     notify(
         managers,
@@ -792,10 +794,12 @@ def complaint_escalate(complaint: Complaint, *, now, actor, calendar_cache: dict
         people = recipients.resolve(complaint, targets)
         try:
             with transaction.atomic():  # a savepoint: the unique constraint is the last line of defence
-                escalation = Escalation.objects.create(
+                escalation = Escalation(
                     complaint=complaint, kind=kind, level=level, percent=percent, due_at=due_at, at=now,
                     notified=[p.username for p in people],
                 )
+                set_history(escalation, user=actor, reason=f"SLA escalation: {kind} level {level} ({percent}%)")
+                escalation.save()
         except IntegrityError:
             continue
         done.add((kind, level))
@@ -830,7 +834,11 @@ def _escalate_batch(due: list[Complaint], *, now, actor, calendar_cache: dict, r
     if planned:
         try:
             with transaction.atomic():  # a savepoint: the unique constraint is the last line of defence
-                Escalation.objects.bulk_create([escalation for _, escalation, _ in planned])
+                written = Escalation.objects.bulk_create([escalation for _, escalation, _ in planned])
+                # bulk_create skips simple-history: the creation rows, chained, in one INSERT.
+                for escalation in written:
+                    set_history(escalation, user=actor, reason=f"SLA escalation: {escalation.kind} level {escalation.level} ({escalation.percent}%)")
+                bulk_history(written, history_type="+")
         except IntegrityError:
             # A step was written by someone not holding the complaint's lock: take the batch one
             # complaint and one step at a time, skipping the steps that exist (nothing is written yet).
@@ -951,7 +959,8 @@ def attachment_add(*, complaint: Complaint, actor, uploaded_file, description: s
     (`original_name`) and cleaned only for the download (issue 20 item 4)."""
     _require_quality(actor)
     extension, content_type, data = sniff_upload(uploaded_file)
-    return Attachment.objects.create(
+    name = (uploaded_file.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    attachment = Attachment(
         complaint=complaint,
         file=ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}"),
         original_name=(uploaded_file.name or "file")[:255],
@@ -961,6 +970,9 @@ def attachment_add(*, complaint: Complaint, actor, uploaded_file, description: s
         description=(description or "").strip()[:300],
         uploaded_by=actor,
     )
+    set_history(attachment, user=actor, reason=f"Attached {name} to {complaint.reference}")
+    attachment.save()
+    return attachment
 
 
 @transaction.atomic
@@ -980,9 +992,12 @@ def communication_add(
         raise ValidationFailed.on("summary", "At most 10000 characters.")
     if at > now + CLOCK_SKEW:
         raise ValidationFailed.on("at", "The time cannot be in the future.")
-    return Communication.objects.create(
+    entry = Communication(
         complaint=complaint, direction=direction, channel=channel, summary=summary.strip(), author=actor, at=at
     )
+    set_history(entry, user=actor, reason=f"Logged a {channel.replace('_', ' ')} communication with the customer")
+    entry.save()
+    return entry
 
 
 # --- Customers, products, categories -------------------------------------------------------
@@ -1177,10 +1192,12 @@ def survey_invite(*, complaint: Complaint, now=None) -> Survey | None:
     if not email or complaint.surveys.exists():
         return None
     token = secrets.token_urlsafe(32)
-    survey = Survey.objects.create(
+    survey = Survey(
         complaint=complaint, email=email, token_hash=token_digest(token), sent_at=now,
         expires_at=now + timedelta(days=SURVEY_VALID_DAYS),
     )
+    set_history(survey, user=system_user(), reason=f"Survey invitation e-mailed to {email}")
+    survey.save()
     link = f"{settings.SITE_URL}{reverse('complaints:survey', args=[token])}"
     email_outside_user(
         to_email=email,
@@ -1254,5 +1271,7 @@ def survey_answer(*, token: str, csat, ces, nps, comment: str = "", now=None) ->
     survey.csat, survey.ces, survey.nps = values["csat"], values["ces"], values["nps"]
     survey.comment = comment
     survey.answered_at = now
+    # The customer has no login: the named system user writes what they answered.
+    set_history(survey, user=system_user(), reason="Answered by the customer through the one-time survey link")
     survey.save(update_fields=["csat", "ces", "nps", "comment", "answered_at"])
     return survey

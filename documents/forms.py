@@ -47,6 +47,7 @@ class ContentFieldsMixin(forms.Form):
     )
     content_text = forms.CharField(
         required=False,
+        strip=False,  # the procedure's text as written: saving unchanged keeps it (issue 15)
         label="Text",
         widget=forms.Textarea(attrs={"rows": 16, "class": "doc-editor", "spellcheck": "true"}),
         help_text="Write the procedure here (plain text or Markdown), instead of or besides a file.",
@@ -55,6 +56,11 @@ class ContentFieldsMixin(forms.Form):
         required=False, widget=DateInput(), label="Effective from",
         help_text="The day the approved version comes into use. It can be changed until submission.",
     )
+
+    def clean_content_text(self):
+        # Browsers send a text area's lines with CR LF: the text as it was stored (LF), so that
+        # saving it unchanged is no change (issue 15).
+        return (self.cleaned_data.get("content_text") or "").replace("\r\n", "\n")
 
 
 def review_period_field():

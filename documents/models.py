@@ -137,6 +137,7 @@ class DocumentVersion(VersionedModel):
     obsoleted_at = models.DateTimeField(null=True, blank=True, editable=False)
     superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
     history = regulated_history()
+    trail_parent = "document"  # in the audit trail under its parent (qms.audit.registry)
 
     objects = models.Manager()
     with_document = VersionBaseManager()
@@ -254,6 +255,7 @@ class VersionSignoff(models.Model):
     comment = models.TextField(blank=True)
     signature = models.OneToOneField("qms.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     history = regulated_history()
+    trail_parent = "version"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["version", "round", "kind", "id"]
@@ -290,6 +292,7 @@ class PeriodicReview(models.Model):
     next_review_due = models.DateField(null=True, blank=True)
     signature = models.OneToOneField("qms.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     history = regulated_history()
+    trail_parent = "document"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]

@@ -138,8 +138,14 @@ def target_update(record: KpiTarget, *, actor, reason: str, version, owners=None
     target = _decimal(changes.get("target", locked.target), "target")
     threshold = _decimal(changes.get("threshold", locked.threshold), "threshold")
     window = _check_target_values(locked.kpi, target, threshold, changes.get("window_days", locked.window_days))
+    before = (locked.target, locked.threshold, locked.window_days, locked.is_active)
     locked.target, locked.threshold, locked.window_days = target, threshold, window
     locked.is_active = bool(changes.get("is_active", locked.is_active))
+    new_owners = _owners(owners) if owners is not None else None
+    same_owners = new_owners is None or {o.pk for o in new_owners} == set(locked.owners.values_list("pk", flat=True))
+    if before == (locked.target, locked.threshold, locked.window_days, locked.is_active) and same_owners:
+        # Saved unchanged: nothing to record, and who changed it last stays true (issue 15).
+        return locked
     locked.updated_by, locked.updated_at = actor, timezone.now()
     save_versioned(
         locked, actor=actor, reason=reason, action="update",
@@ -148,7 +154,7 @@ def target_update(record: KpiTarget, *, actor, reason: str, version, owners=None
     if owners is not None:
         # After the save: simple-history writes the owners' change as one more entry, with the
         # same user and reason (set on the instance by save_versioned).
-        locked.owners.set(_owners(owners))
+        locked.owners.set(new_owners)
     return locked
 
 

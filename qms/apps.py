@@ -11,3 +11,7 @@ class QmsConfig(AppConfig):
         from qms.permissions_sync import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="qms.sync_role_permissions")
+        from qms.audit.search import ensure_search_indexes
+
+        # After every migrate: the audit trail's free-text indexes (docs/decisions/0017).
+        post_migrate.connect(ensure_search_indexes, sender=self, dispatch_uid="qms.ensure_search_indexes")

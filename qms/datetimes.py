@@ -71,3 +71,17 @@ class LocalDateTimeField(forms.DateTimeField):
             return resolve_local(naive)
         except ValueError as error:
             raise forms.ValidationError(str(error), code="invalid") from None
+
+
+def keep_unchanged(value: datetime.datetime | None, stored: datetime.datetime | None):
+    """`stored` when `value` is `stored` as the form showed it (to the second, or to the minute
+    for an input that sends no seconds), else `value`. A form must never change a value the
+    user did not change (issue 15): a datetime input shows no microseconds, and some send no
+    seconds, so saving a form unchanged would otherwise rewrite 12:41:39.250 as 12:41:39 or
+    12:41:00 and record it as the user's change."""
+    if value is None or stored is None:
+        return value
+    shown = stored.astimezone(datetime.UTC).replace(microsecond=0)
+    if value.second == 0 and value.microsecond == 0:
+        shown = shown.replace(second=0)
+    return stored if value == shown else value

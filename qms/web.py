@@ -8,7 +8,6 @@ from django.views import View
 
 from qms import roles as qms_roles
 from qms.errors import DomainError
-from qms.history import history_entry_as_dict
 from qms.permissions import RoleRequiredMixin
 
 TRANSITION_FIELDS = {"action", "reason", "password", "meaning", "csrfmiddlewaretoken"}
@@ -28,23 +27,6 @@ def record_audit_context(record, user, workflow=None, *, history_limit: int = 50
         "transitions": transitions,
         "actions": workflow.available(record, user) if workflow else [],
     }
-
-
-def history_entries(record, *, limit: int = 50) -> list[dict]:
-    """Newest first, each diffed against the next older one, in one query (not one per entry)."""
-    from qms.audit.display import load_m2m_sets
-
-    rows = list(
-        record.history.select_related("history_user").order_by("-history_date", "-history_id")[
-            : limit + 1
-        ]
-    )
-    m2m_sets = load_m2m_sets(record.history.model, [row.history_id for row in rows]) if rows else {}
-    entries = []
-    for index, entry in enumerate(rows[:limit]):
-        older = rows[index + 1] if index + 1 < len(rows) else None
-        entries.append(history_entry_as_dict(entry, older, m2m_sets))
-    return entries
 
 
 class TransitionView(RoleRequiredMixin, View):

@@ -43,6 +43,7 @@ class TrainingRequirement(VersionedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     history = regulated_history()
+    trail_parent = "document"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["document__number", "id"]
@@ -83,6 +84,7 @@ class RevisionImpact(VersionedModel):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
     history = regulated_history()
+    trail_parent = "document_version"  # in the audit trail under its parent (qms.audit.registry)
 
     def __str__(self):
         return f"{self.document_version}: {'major' if self.is_major else 'minor'} revision"
@@ -146,6 +148,7 @@ class TrainingAssignment(VersionedModel):
     session = models.ForeignKey("TrainingSession", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
     superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
     history = regulated_history()
+    trail_parent = "document_version"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -212,6 +215,7 @@ class TrainingSession(VersionedModel):
     recorded_at = models.DateTimeField(default=timezone.now)
     signature = models.OneToOneField("qms.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     history = regulated_history()
+    trail_parent = "document_version"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:
         ordering = ["-held_on", "-id"]

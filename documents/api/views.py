@@ -24,7 +24,6 @@ from qms import roles as qms_roles
 from qms.api.mixins import HistoryEntrySerializer, HistoryMixin, TransitionsMixin
 from qms.api.parsers import FormParser, JSONParser, MultiPartParser
 from qms.permissions import RolePermission
-from qms.web import history_entries
 
 
 class DocumentViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -180,5 +179,8 @@ class ApprovalMatrixViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"], url_path="history")
     def history(self, request, doc_type=None):
         rule = self._rule(doc_type)
-        entries = history_entries(rule, limit=1000) if rule.pk else []
+        from qms.audit.selectors import record_history
+
+        # The same entries as every other history/ endpoint and the audit trail (issue 15 item 2).
+        entries = [entry.as_api_data() for entry in record_history(rule, limit=1000)] if rule.pk else []
         return Response(HistoryEntrySerializer(entries, many=True).data)

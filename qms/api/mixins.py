@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from qms.signatures import signatures_for
-from qms.web import history_entries
 
 
 class TransitionRequestSerializer(serializers.Serializer):
@@ -26,12 +25,28 @@ class AvailableActionSerializer(serializers.Serializer):
     meaning = serializers.CharField()
 
 
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+    old_display = serializers.CharField()
+    new_display = serializers.CharField()
+
+
 class HistoryEntrySerializer(serializers.Serializer):
+    """An entry as the audit trail gives it (qms.audit.display.TrailEntry.as_api_data): the
+    same diff, computed by the same code, as the trail page, the trail API and the exports."""
+
     at = serializers.DateTimeField()
     user = serializers.CharField(allow_null=True)
+    user_name = serializers.CharField()
     action = serializers.CharField()
     reason = serializers.CharField()
-    changes = serializers.ListField(child=serializers.DictField())
+    changes = HistoryChangeSerializer(many=True)
+    model = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True)
+    object_repr = serializers.CharField()
 
 
 class SignatureSerializer(serializers.Serializer):
@@ -94,16 +109,20 @@ class HistoryMixin:
     @extend_schema(responses=HistoryEntrySerializer(many=True), summary="The record's history, newest first")
     @action(detail=True, methods=["get"], url_path="history")
     def history(self, request, pk=None):
+        from qms.audit.selectors import record_history
+
         record = self.get_object()
-        return Response(HistoryEntrySerializer(history_entries(record, limit=1000), many=True).data)
+        # One diff for every reader (issue 15): qms.audit.display.raw_changes compares every
+        # tracked column, status, deadlines and timestamps included (simple-history's
+        # diff_against leaves out non-editable fields, so workflow steps showed no change).
+        entries = [entry.as_api_data() for entry in record_history(record, limit=1000)]
+        return Response(HistoryEntrySerializer(entries, many=True).data)
 
     @extend_schema(responses=SignatureSerializer(many=True), summary="The record's electronic signatures")
     @action(detail=True, methods=["get"], url_path="signatures")
     def signatures(self, request, pk=None):
         record = self.get_object()
         return Response(SignatureSerializer(signatures_for(record), many=True).data)
-
-
 
 
 class VersionedSerializerMixin(serializers.Serializer):

@@ -50,6 +50,9 @@ class TrailEntrySerializer(serializers.Serializer):
     object_repr = serializers.CharField()
     kind = serializers.ChoiceField(choices=["history", "signature", "security"])
     detail = serializers.CharField()
+    parent_model = serializers.CharField(help_text="The record whose file this entry belongs to (blank for none)")
+    parent_id = serializers.IntegerField(allow_null=True)
+    parent_repr = serializers.CharField()
 
 
 def trail_form_from_api(query_params) -> TrailFilterForm:

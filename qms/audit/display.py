@@ -57,6 +57,11 @@ class TrailEntry:
     content_hash: str = ""
     history_id: int | None = None
     label: str = ""  # how the action reads, when not derived from its code
+    # The record whose file this one belongs to (an attachment's complaint), if any.
+    parent_model: str = ""
+    parent_id: int | None = None
+    parent_repr: str = ""
+    parent_url: str = ""
 
     @property
     def user(self) -> str:
@@ -93,6 +98,9 @@ class TrailEntry:
             "object_repr": self.object_repr,
             "kind": self.kind,
             "detail": self.detail,
+            "parent_model": self.parent_model,
+            "parent_id": self.parent_id,
+            "parent_repr": self.parent_repr,
         }
 
 
@@ -138,6 +146,27 @@ class RelatedResolver:
         self.found: dict[type[models.Model], dict] = {}
         self.missing: set = set()
         self.known: list = []
+        self.follow: dict[type[models.Model], set[str]] = defaultdict(set)
+
+    def want_path(self, model, pk, fields) -> None:
+        """`model` #pk and the objects its foreign keys `fields` lead to, one after the other
+        (an evidence file's action, then that action's CAPA), each fetched in the next round."""
+        if not fields:
+            return
+        self.want(fields[0].related_model, pk)
+        previous = fields[0].related_model
+        for f in fields[1:]:
+            self.follow[previous].add(f.attname)
+            previous = f.related_model
+
+    def get_path(self, pk, fields):
+        """The object at the end of `fields` from #pk (see want_path), or None."""
+        obj = self.get(fields[0].related_model, pk) if fields else None
+        for f in fields[1:]:
+            if obj is None:
+                return None
+            obj = self.get(f.related_model, getattr(obj, f.attname))
+        return obj
 
     def add_known(self, *objects) -> None:
         """Objects the caller has loaded already (the record, its select_related rows): used
@@ -196,6 +225,11 @@ class RelatedResolver:
             self._want_foreign_keys(pending)
 
     def _want_foreign_keys(self, objects) -> None:
+        for model, attnames in self.follow.items():
+            for obj in self.found.get(model, {}).values():
+                for attname in attnames:
+                    related = obj._meta.get_field(attname.removesuffix("_id")).related_model
+                    self.want(related, getattr(obj, attname))
         for obj in objects:
             for f in obj._meta.concrete_fields:
                 if f.is_relation and f.related_model is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -31,8 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from qms.audit.display import EMPTY, RelatedResolver, display_value, format_datetime
-from qms.signatures import content_hash, signatures_for, signed_content
-from qms.workflow import transitions_for
+from qms.signatures import content_hash, signed_content
 
 CSV_CHUNK = 500
 PDF_MAX_ENTRIES = 5000  # beyond this the PDF says so and the CSV is the export to use
@@ -45,6 +45,7 @@ class DossierSection:
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     empty: str = "None."
+    widths: list[float] | None = None  # shares of the page width per column (default: even)
 
 
 # ---------------------------------------------------------------- verification wording
@@ -414,23 +415,86 @@ def linked_records_section(record, resolver: RelatedResolver | None = None) -> D
 
 
 def attachments_section(record) -> DossierSection:
-    """Files held by records that point at this one (any reverse relation with a file field)."""
-    rows = []
+    """Files of the record's file: held by records that point at this one (any reverse relation
+    with a file field) or filed under it further down (a CAPA action's evidence,
+    registry.trail_children), each with its size, SHA-256, uploader and time, so a reader can
+    check a copy of the file against the dossier."""
+    from qms.audit import registry
+
+    sources = []
     for rel in record._meta.related_objects:
-        related = rel.related_model
-        file_fields = [f for f in related._meta.concrete_fields if isinstance(f, models.FileField)]
-        if not file_fields or rel.many_to_many:
-            continue
-        for obj in related._base_manager.filter(**{rel.field.name: record}).order_by("pk"):
+        if not rel.many_to_many and _file_fields(rel.related_model):
+            sources.append((rel.related_model, rel.field.name))
+    direct = {model for model, _lookup in sources}
+    for child, lookup in registry.trail_children(record._meta.label_lower):
+        if child not in direct and _file_fields(child):
+            sources.append((child, lookup))
+    # One query for every source's rows and the people who uploaded them (bulk_rows).
+    from django.db.models import Q
+
+    from qms.audit.rows import RowRequest, bulk_rows
+
+    requests, people_match, user_model = [], Q(pk__in=[]), None
+    uploaders = {}
+    for index, (model, lookup) in enumerate(sources):
+        queryset = model._base_manager.filter(**{lookup: record.pk})
+        requests.append(RowRequest(index, queryset))
+        uploader = next((f for f in ("uploaded_by", "author", "created_by") if _has_field(model, f)), None)
+        uploaders[index] = uploader
+        if uploader:
+            user_model = model._meta.get_field(uploader).related_model
+            people_match |= Q(pk__in=queryset.values(f"{uploader}_id"))
+    if user_model is not None:
+        requests.append(RowRequest("people", user_model._base_manager.filter(people_match)))
+    fetched = bulk_rows(requests)
+    people = {person.pk: person for person, _extra in fetched.get("people", [])}
+    rows = []
+    for index, (model, _lookup) in enumerate(sources):
+        file_fields = _file_fields(model)
+        uploader = uploaders[index]
+        for obj in sorted((row for row, _extra in fetched.get(index, [])), key=lambda o: o.pk):
             for f in file_fields:
                 stored = getattr(obj, f.name)
-                if stored:
-                    rows.append(
-                        [capfirst(related._meta.verbose_name), Path(stored.name).name, str(obj)]
-                    )
+                if not stored:
+                    continue
+                who = people.get(getattr(obj, f"{uploader}_id")) if uploader else None
+                when = getattr(obj, "uploaded_at", None)
+                rows.append(
+                    [
+                        capfirst(model._meta.verbose_name),
+                        getattr(obj, "original_name", "") or Path(stored.name).name,
+                        f"{obj.size:,} bytes" if getattr(obj, "size", None) is not None else EMPTY,
+                        getattr(obj, "sha256", "") or EMPTY,
+                        " ".join(
+                            part
+                            for part in (
+                                who.full_name if who is not None else "",
+                                format_datetime(when) if when else "",
+                            )
+                            if part
+                        )
+                        or EMPTY,
+                    ]
+                )
     return DossierSection(
-        "Attachments", ["Kind", "File", "Entry"], rows, empty="No files attached."
+        "Attachments",
+        ["Kind", "File", "Size", "SHA-256", "Uploaded"],
+        rows,
+        empty="No files attached.",
+        widths=[0.14, 0.22, 0.12, 0.3, 0.22],
     )
+
+
+def _file_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def dossier_sections(record) -> list[DossierSection]:
@@ -449,8 +513,28 @@ def dossier_sections(record) -> list[DossierSection]:
     return sections
 
 
+def file_history(record, *, limit: int = 10_000):
+    """The history entries of the records filed under `record` (its attachments,
+    communications ...: registry.trail_children), newest first; None for a record type that has
+    no children or no human key. Read through the audit trail's record filter, so they are the
+    trail's own entries and diffs."""
+    from qms.audit import registry
+    from qms.audit.selectors import AuditTrail, TrailFilter
+
+    label = record._meta.label_lower
+    keys = registry.unique_text_fields(type(record))
+    if not registry.trail_children(label) or not keys:
+        return None
+    trail = AuditTrail(TrailFilter(record=getattr(record, keys[0])))
+    return [
+        entry
+        for entry in trail.iter_entries(limit=limit)
+        if entry.kind == "history" and entry.parent_model == label and entry.parent_id == record.pk
+    ]
+
+
 def dossier_pdf(record, *, user, verification) -> bytes:
-    from qms.audit.selectors import record_history
+    from qms.audit.selectors import record_history, signatures_and_transitions
 
     styles = _styles()
     buffer = io.BytesIO()
@@ -488,11 +572,12 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         story.append(_p(section.title, styles["h2"]))
         if section.rows:
             share = width / len(section.columns)
-            widths = (
-                [width * 0.3, width * 0.7]
-                if len(section.columns) == 2
-                else [share] * len(section.columns)
-            )
+            if section.widths:
+                widths = [width * f for f in section.widths]
+            elif len(section.columns) == 2:
+                widths = [width * 0.3, width * 0.7]
+            else:
+                widths = [share] * len(section.columns)
             story.append(_data_table(section.columns, section.rows, widths, styles))
         else:
             story.append(_p(section.empty, styles["body"]))
@@ -521,8 +606,35 @@ def dossier_pdf(record, *, user, verification) -> bytes:
     else:
         story.append(_p("No history.", styles["body"]))
 
+    children = file_history(record)
+    if children is not None:
+        story.append(_p("History of the records filed under it", styles["h2"]))
+        if children:
+            rows = [
+                [
+                    format_datetime(e.at),
+                    e.user_name,
+                    e.action_label,
+                    f"{e.model_label}: {e.object_repr}",
+                    _changes_text(e) or EMPTY,
+                    e.reason,
+                ]
+                for e in children
+            ]
+            story.append(
+                _data_table(
+                    ["When", "Who", "Action", "Record", "What changed", "Why"],
+                    rows,
+                    [width * f for f in (0.15, 0.12, 0.1, 0.17, 0.28, 0.18)],
+                    styles,
+                )
+            )
+        else:
+            story.append(_p("None.", styles["body"]))
+
     story.append(_p("Electronic signatures", styles["h2"]))
-    signatures = list(signatures_for(record))
+    # The signatures, workflow steps and their people in one query.
+    signatures, transitions = signatures_and_transitions(record)
     if signatures:
         current = content_hash(signed_content(record))
         rows = [
@@ -553,7 +665,6 @@ def dossier_pdf(record, *, user, verification) -> bytes:
         story.append(_p("No electronic signatures.", styles["body"]))
 
     story.append(_p("Workflow transitions", styles["h2"]))
-    transitions = list(transitions_for(record))
     if transitions:
         rows = [
             [

@@ -116,3 +116,34 @@ def workflow_action_names() -> tuple[str, ...]:
             if isinstance(value, Workflow):
                 names.update(value.actions)
     return tuple(sorted(names))
+
+
+@cache
+def trail_root(model) -> tuple[type[models.Model], tuple[models.ForeignKey, ...]] | None:
+    """(the record whose file `model` belongs to, the foreign keys leading there) for a child
+    record: a model that names its parent with `trail_parent = "<foreign key>"` (an attachment
+    -> its complaint; evidence -> its action -> its CAPA). Followed up to the first model that
+    names no parent, so a child's entries appear under the complaint, CAPA or document whose
+    reference the auditor knows (issue 15). None for a record that is its own file."""
+    path = []
+    current = model
+    while getattr(current, "trail_parent", ""):
+        field = current._meta.get_field(current.trail_parent)
+        path.append(field)
+        current = field.related_model
+        if len(path) > 5:
+            raise ValueError(f"{model._meta.label}: trail_parent chain too long (a loop?)")
+    return (current, tuple(path)) if path else None
+
+
+@cache
+def trail_children(root_label: str) -> tuple[tuple[type[models.Model], str], ...]:
+    """(child model, ORM lookup from the child to the root's id) of every regulated model
+    filed under the record type `root_label`, e.g. (Attachment, "complaint_id")."""
+    found = []
+    for historical in historical_models():
+        root = trail_root(historical.instance_type)
+        if root is not None and root[0]._meta.label_lower == root_label:
+            names = [field.name for field in root[1]]
+            found.append((historical.instance_type, "__".join([*names[:-1], root[1][-1].attname])))
+    return tuple(found)

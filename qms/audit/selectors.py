@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils.text import capfirst
 
-from qms.audit import registry
+from qms.audit import registry, search
 from qms.audit.display import (
     RelatedResolver,
     TrailEntry,
@@ -134,6 +134,27 @@ def resolve_names(
     return user_ids, record_ids
 
 
+def record_match(live, record_ids, *, own: str) -> Q | None:
+    """The rows of `live`'s history (or `live` itself) that belong to the records named by
+    the record filter: those records themselves (`own` is the id column), and the children
+    filed under them (an attachment under its complaint, registry.trail_root). None when the
+    filter names nothing of this table."""
+    record_ids = record_ids or {}
+    match = None
+    ids = record_ids.get(live._meta.label_lower)
+    if ids:
+        match = Q(**{f"{own}__in": ids})
+    root = registry.trail_root(live)
+    if root is not None:
+        root_ids = record_ids.get(root[0]._meta.label_lower)
+        if root_ids:
+            names = [f.name for f in root[1]]
+            lookup = "__".join([*names[:-1], root[1][-1].attname])
+            child = Q(**{f"{lookup}__in": root_ids})
+            match = child if match is None else match | child
+    return match
+
+
 class HistorySource:
     kind = "history"
     date_field = "history_date"
@@ -144,17 +165,20 @@ class HistorySource:
         self.live = historical_model.instance_type
         self.label = self.live._meta.label_lower
 
-    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None, text_user_ids=None):
         if flt.model and flt.model != self.label:
             return None
+        if flt.text and text_user_ids is None:
+            text_user_ids = search.users_named(flt.text)
         qs = self.model._base_manager.all()
         if flt.record:
             if flt.record.isdigit():
                 qs = qs.filter(id=int(flt.record))
-            elif record_ids and record_ids.get(self.label):
-                qs = qs.filter(id__in=record_ids[self.label])
             else:
-                return None
+                match = record_match(self.live, record_ids, own="id")
+                if match is None:
+                    return None
+                qs = qs.filter(match)
         if user_ids is not None:
             qs = qs.filter(history_user_id__in=user_ids)
         if flt.action:
@@ -169,13 +193,11 @@ class HistorySource:
         if flt.until:
             qs = qs.filter(history_date__lt=flt.until)
         if flt.text:
-            text = Q(history_change_reason__icontains=flt.text) | Q(
-                history_user__username__icontains=flt.text
+            # Indexed (qms.audit.search); the acting user's name through the users' table.
+            qs = search.text_filter(
+                qs, self.model, flt.text,
+                or_match=Q(history_user_id__in=text_user_ids) if text_user_ids else None,
             )
-            for f in registry.tracked_fields(self.model):
-                if isinstance(f, models.CharField | models.TextField) and not f.choices:
-                    text |= Q(**{f"{f.name}__icontains": flt.text})
-            qs = qs.filter(text)
         return qs
 
     def keys(self, qs, index: int):
@@ -226,11 +248,14 @@ class HistorySource:
             for row, _ in fetched.get((src, "m2m", m2m_field.name), []):
                 m2m_sets[(m2m_field.name, row.history_id)].add(getattr(row, target_attname))
         user_model = self.model._meta.get_field("history_user").related_model
+        root = registry.trail_root(self.live)
         pairs = []
         for hid in history_ids:
             if hid in rows:
                 row, previous_id = rows[hid]
                 resolver.want(user_model, row.history_user_id)
+                if root is not None:
+                    resolver.want_path(root[0], getattr(row, root[1][0].attname), root[1])
                 pairs.append((self.model, row, previous_rows.get(previous_id), m2m_sets))
         return prepare_history_rows(pairs, resolver)
 
@@ -240,7 +265,19 @@ class HistorySource:
             user_field.set_cached_value(
                 row, resolver.get(user_field.related_model, row.history_user_id)
             )
-        return {entry.history_id: entry for entry in build_history_entries(prepared, resolver)}
+        entries = {entry.history_id: entry for entry in build_history_entries(prepared, resolver)}
+        root = registry.trail_root(self.live)
+        if root is not None:
+            root_label = root[0]._meta.label_lower
+            for _model, row, _changes in prepared:
+                parent = resolver.get_path(getattr(row, root[1][0].attname), root[1])
+                entry = entries[row.history_id]
+                entry.parent_model = root_label
+                if parent is not None:
+                    entry.parent_id = parent.pk
+                    entry.parent_repr = str(parent)
+                    entry.parent_url = record_url(root_label, parent.pk)
+        return entries
 
 
 class SignatureSource:
@@ -261,13 +298,22 @@ class SignatureSource:
             if flt.record.isdigit():
                 qs = qs.filter(object_id=int(flt.record))
             else:
-                match = Q(pk__in=[])
+                wanted = []  # (model, object ids: a list, or a subquery of a child's ids)
                 for label, ids in (record_ids or {}).items():
+                    live = registry.historical_model_for(label).instance_type
                     if flt.model in ("", SIGNATURE_TYPE, label):
-                        live = registry.historical_model_for(label).instance_type
-                        match |= Q(
-                            content_type=ContentType.objects.get_for_model(live), object_id__in=ids
-                        )
+                        wanted.append((live, ids))
+                    # The signatures of the record's children (a version's approval under its
+                    # document) are part of its file too.
+                    for child, lookup in registry.trail_children(label):
+                        if flt.model in ("", SIGNATURE_TYPE, child._meta.label_lower):
+                            children = child._base_manager.filter(**{f"{lookup}__in": ids})
+                            wanted.append((child, children.values("pk")))
+                # One query for the content types not cached yet, not one per model.
+                types = ContentType.objects.get_for_models(*{m for m, _ids in wanted})
+                match = Q(pk__in=[])
+                for model, ids in wanted:
+                    match |= Q(content_type=types[model], object_id__in=ids)
                 qs = qs.filter(match)
         if user_ids is not None:
             qs = qs.filter(signer_id__in=user_ids)
@@ -471,10 +517,16 @@ class AuditTrail:
         user_ids, record_ids = resolve_names(
             username=flt.user, key=flt.record if not flt.record.isdigit() else ""
         )
+        # The users whose name holds the free text, read once for every history table (a list,
+        # so each table's text condition stays an index condition).
+        text_user_ids = search.users_named(flt.text) if flt.text else None
         for index, source in enumerate(self.sources):
             if user_ids is not None and not user_ids and source.kind != "security":
                 continue
-            qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
+            if source.kind == "history":
+                qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids, text_user_ids=text_user_ids)
+            else:
+                qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
             if qs is not None:
                 self._arms.append((index, source.keys(qs.order_by(), index)))
 

@@ -43,15 +43,6 @@ def test_the_shared_snippets_render_readable_diffs_and_signature_checks(signed_s
     assert "record unchanged since signing" in signatures
 
 
-def test_the_history_snippet_still_renders_plain_history_dicts(signed_specimen):
-    from django.template.loader import render_to_string
-
-    from qms.web import history_entries
-
-    html = render_to_string("qms/_history.html", {"history_entries": history_entries(signed_specimen)})
-    assert "Clarified the summary" in html and "First draft." in html
-
-
 def test_a_signature_whose_record_changed_since_says_so(signed_specimen, staff, manager):
     from qms.history import set_history
 

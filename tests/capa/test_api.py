@@ -102,7 +102,8 @@ def test_status_is_never_writable_and_updates_need_version_and_reason(api_for, s
     assert response.status_code == 200
     assert response.json()["status"] == "open" and response.json()["title"] == "New" and response.json()["version"] == 2
     history = client.get(f"{url}history/").json()
-    assert history[0]["reason"] == "Clearer" and {"field": "title", "old": "Pump seals leak", "new": "New"} in history[0]["changes"]
+    assert history[0]["reason"] == "Clearer"
+    assert [(c["field"], c["old"], c["new"]) for c in history[0]["changes"]] == [("title", "Pump seals leak", "New")]
 
 
 def test_transitions_guards_and_signature(api_for, staff, staff2, manager):

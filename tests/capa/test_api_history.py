@@ -52,11 +52,12 @@ def test_linked_complaints_show_as_a_change_only_where_they_changed(api_for, sta
     # Creation (the first link) and the re-link; nothing else claims a change of the links.
     assert [entry["reason"] for entry in linked][0] == "Same root cause"
     relink = next(change for change in linked[0]["changes"] if change["field"] == "complaints")
-    assert relink == {
+    assert {key: relink[key] for key in ("field", "old", "new")} == {
         "field": "complaints",
         "old": [first.pk],
         "new": sorted([first.pk, second.pk]),
     }
+    assert relink["new_display"] == f"{first.reference}, {second.reference}"
     assert len(linked) <= 2, linked
     renames = [entry for entry in entries if entry["reason"].startswith("Wording")]
     assert len(renames) == 6

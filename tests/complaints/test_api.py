@@ -136,7 +136,7 @@ def test_history_escalations_and_communications(api_for, staff, make_complaint):
     assert [(e["kind"], e["level"]) for e in escalations] == [("first_response", 1), ("first_response", 2)]
     assert set(escalations[0]) >= {"level", "kind", "at", "notified"}
     history = client.get(f"/api/v1/complaints/{complaint.pk}/history/").json()
-    assert history[0]["action"] == "escalate" and history[-1]["action"] == "create"
+    assert history[0]["action"] == "escalate" and history[-1]["action"] == "created"
     url = f"/api/v1/complaints/{complaint.pk}/communications/"
     created = client.post(url, {"direction": "outbound", "channel": "phone", "summary": "Called back"}, format="json")
     assert created.status_code == 201 and created.json()["author"] == "staff"

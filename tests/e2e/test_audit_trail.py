@@ -147,3 +147,62 @@ def test_a_break_stays_on_the_trail_page_until_a_quality_manager_signs_it_off(pa
     expect(banner).to_contain_text("Investigated in INC-15")
     screenshot(page, "audit-break-acknowledged", full_page=False)
     assert verify_audit_trail().is_intact
+
+
+@pytest.fixture
+def complaint_file(staff, settings, tmp_path):
+    """A complaint with an attachment and a phone note, written through the services."""
+    from django.core.files.base import ContentFile
+
+    from complaints import services as complaint_services
+    from complaints.models import Customer
+    from tests.complaints.conftest import ensure_policies
+
+    settings.MEDIA_ROOT = tmp_path
+    ensure_policies()
+    customer = Customer.objects.create(name="Jane Roe", organisation="St Mary's Hospital", email="jane.roe@example.org")
+    complaint = complaint_services.complaint_create(actor=staff, title="Pump alarm does not sound", description="The occlusion alarm stayed silent.", customer=customer)
+    complaint_services.attachment_add(complaint=complaint, actor=staff, uploaded_file=ContentFile(b"Bench test: alarm silent at 600 mmHg\n", name="bench-test-pump-11873.txt"))
+    complaint_services.communication_add(
+        complaint=complaint, actor=staff, direction="inbound", channel="phone", summary="Ward sister phoned: the spare pump alarms correctly."
+    )
+    return complaint
+
+
+def test_auditor_finds_a_complaints_attachment_and_phone_note_by_free_text(page, live_server, login, screenshot, auditor, complaint_file):
+    complaint = complaint_file
+    login(page, "auditor", PASSWORD)
+    page.goto(f"{live_server.url}/audit/")
+
+    # A file name, typed as the auditor remembers it
+    page.fill("#id_q", "bench-test-pump")
+    page.click("button:has-text('Filter')")
+    page.wait_for_load_state("networkidle")
+    row = page.locator("table.audit-trail tbody tr", has_text="bench-test-pump-11873.txt")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(f"Attachment of {complaint.reference}")
+    expect(row).to_contain_text("Staff Tester")
+
+    # A phone note's words
+    page.fill("#id_q", "spare pump alarms")
+    page.click("button:has-text('Filter')")
+    page.wait_for_load_state("networkidle")
+    row = page.locator("table.audit-trail tbody tr", has_text="Ward sister phoned")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(f"Communication of {complaint.reference}")
+    expect(row).to_contain_text("Phone")
+    screenshot(page, "audit-phone-note")
+
+    # The complaint's reference: the complaint and its whole file
+    page.fill("#id_q", "")
+    page.fill("#id_record", complaint.reference)
+    page.click("button:has-text('Filter')")
+    page.wait_for_load_state("networkidle")
+    table = page.locator("table.audit-trail")
+    expect(table).to_contain_text("bench-test-pump-11873.txt")
+    expect(table).to_contain_text("Ward sister phoned")
+    expect(table).to_contain_text("Pump alarm does not sound")
+    page.click("tr:has-text('bench-test-pump-11873.txt') a.parent")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("h1")).to_contain_text(complaint.reference)
+    screenshot(page, "audit-complaint-file")

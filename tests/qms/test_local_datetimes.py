@@ -96,3 +96,26 @@ def test_a_complaint_received_in_the_repeated_hour_can_be_logged(client_for, man
     assert response.status_code == 302, response.content.decode()[:2000]
     complaint = Complaint.objects.get(title="Alarm at night")
     assert complaint.received_at == datetime.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_a_time_saved_as_the_form_showed_it_keeps_its_stored_value():
+    """Issue 15: a datetime input shows no microseconds (and some send no seconds), so a form
+    saved unchanged must keep the stored instant, while a real change is still a change."""
+    import datetime as dt
+
+    from qms.datetimes import keep_unchanged
+
+    stored = dt.datetime(2026, 3, 4, 12, 41, 39, 250_000, tzinfo=dt.UTC)
+    in_london = dt.datetime(2026, 3, 4, 12, 41, 39, tzinfo=dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert keep_unchanged(dt.datetime(2026, 3, 4, 12, 41, 39, tzinfo=dt.UTC), stored) is stored
+    assert keep_unchanged(in_london, stored) is stored  # the same instant in another zone
+    assert keep_unchanged(dt.datetime(2026, 3, 4, 12, 41, tzinfo=dt.UTC), stored) is stored  # no seconds sent
+    for changed in (
+        dt.datetime(2026, 3, 4, 12, 41, 40, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 4, 12, 42, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 4, 11, 41, 39, tzinfo=dt.UTC),
+    ):
+        assert keep_unchanged(changed, stored) == changed
+    assert keep_unchanged(None, stored) is None
+    new = dt.datetime(2026, 3, 4, 12, 41, tzinfo=dt.UTC)
+    assert keep_unchanged(new, None) is new
