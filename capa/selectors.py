@@ -2,7 +2,9 @@
 
 import textwrap
 
-from django.db.models import Count, Prefetch, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +18,30 @@ from capa.models import (
 )
 from capa.workflow import OPEN_ACTION_STATES, OPEN_STATES, CapaStatus, CheckResult
 from qms import roles as qms_roles
+from qms.models import Transition
 from qms.mywork import WorkSection
+
+
+def _step(model, actions, field: str):
+    """The `field` of the record's latest transition among `actions` (one subquery; the
+    transition rows say who took a business step and when, STYLE.md "Workflows and history")."""
+    steps = Transition.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk"), action__in=actions
+    ).annotate(
+        actor_name=Coalesce(NullIf(Trim(Concat("actor__first_name", Value(" "), "actor__last_name")), Value("")), "actor__username")
+    )
+    return Subquery(steps.order_by("-at", "-id").values(field)[:1])
+
+
+def with_completion(actions):
+    """Actions with who marked them done: completed_by_id, completed_by_username and
+    completed_by_name (completed_at is on the row)."""
+    done = ["complete"]
+    return actions.annotate(
+        completed_by_id=_step(CapaAction, done, "actor_id"),
+        completed_by_username=_step(CapaAction, done, "actor__username"),
+        completed_by_name=_step(CapaAction, done, "actor_name"),
+    )
 
 
 def capa_list_for_user(user):
@@ -43,7 +68,7 @@ def capa_get(pk):
     evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
     actions = Prefetch(
         "actions",
-        queryset=CapaAction.objects.select_related("owner", "document", "document__effective_version", "role").prefetch_related(evidence),
+        queryset=with_completion(CapaAction.objects.select_related("owner", "document", "document__effective_version", "role")).prefetch_related(evidence),
     )
     checks = Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("verifier", "verified_by"))
     escalations = Prefetch("escalations", queryset=Escalation.objects.select_related("action", "check_record"))
@@ -58,14 +83,14 @@ def capa_get(pk):
 def capa_action_list(capa):
     evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
     return (
-        capa.actions.select_related("capa", "owner", "document", "document__effective_version", "role")
+        with_completion(capa.actions.select_related("capa", "owner", "document", "document__effective_version", "role"))
         .prefetch_related(evidence)
         .order_by("number")
     )
 
 
 def capa_check_list(capa):
-    return capa.checks.select_related("verifier", "verified_by").order_by("created_at", "id")
+    return capa.checks.select_related("capa", "verifier", "verified_by").order_by("created_at", "id")
 
 
 def my_work(user) -> list[WorkSection]:

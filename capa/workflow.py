@@ -9,6 +9,9 @@ Three small workflows on the kernel's engine:
 Guards read the record's own relations only, so this module imports no models.
 """
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.db import models
 
 from qms import roles as qms_roles
@@ -17,6 +20,76 @@ from qms.workflow import Action, Workflow
 
 QUALITY = qms_roles.QUALITY
 MANAGERS = frozenset({qms_roles.MANAGER})
+EARLY_VERIFICATION_MEANING = "Early verification"
+
+
+# --- segregation of duties (ISO 13485 8.5.2, 21 CFR 11.10(g)) -------------------------------
+#
+# Some steps depend not only on the actor's role but on who the actor is for this record (the
+# named verifier, the CAPA owner, the action owner). Each such rule is one "duty" function
+# (record, user) -> refusal message ("" when allowed). The step's guard enforces it (403), and
+# DutyWorkflow.available() leaves the step out for those it refuses, so the buttons and
+# `GET .../transitions/` never offer a step the server would refuse.
+
+
+def _is_system(user) -> bool:
+    return getattr(user, "username", None) == settings.QMS_SYSTEM_USERNAME
+
+
+def verifier_duty(check, user) -> str:
+    """Only the named verifier records a check's result; never the CAPA owner. The system user
+    (the recurrence sweep) may record "not effective" (the engine allows it only that step)."""
+    if _is_system(user):
+        return ""
+    if user.pk == check.capa.owner_id:
+        return "The CAPA owner cannot verify the effectiveness of their own CAPA."
+    if user.pk != check.verifier_id:
+        return f"Only the named verifier ({check.verifier.full_name}) records this check's result; change the verifier first (an edit with a reason)."
+    return ""
+
+
+def closer_duty(capa, user) -> str:
+    """By default the closure is signed by a Quality Manager who is not the CAPA owner
+    (QMS_CAPA_OWNER_MAY_CLOSE turns this off for a site that decides otherwise)."""
+    if user.pk == capa.owner_id and not settings.QMS_CAPA_OWNER_MAY_CLOSE:
+        return "The CAPA owner cannot sign its closure; another Quality Manager signs it."
+    return ""
+
+
+def completer_duty(action, user) -> str:
+    """Only the action owner or a Quality Manager marks an action done."""
+    if user.pk == action.owner_id or qms_roles.has_role(user, qms_roles.MANAGER):
+        return ""
+    return f"Only the action owner ({action.owner.full_name}) or a Quality Manager marks this action done."
+
+
+def _enforce(duty: Callable, guard: Callable | None = None) -> Callable:
+    def checked(ctx):
+        message = duty(ctx.record, ctx.actor)
+        if message:
+            raise NotAllowed(message)
+        if guard is not None:
+            guard(ctx)
+
+    return checked
+
+
+class DutyWorkflow(Workflow):
+    """A workflow whose steps may also depend on who the actor is for the record."""
+
+    def __init__(self, *, duties: dict[str, Callable], **kwargs):
+        super().__init__(**kwargs)
+        unknown = set(duties) - set(self.actions)
+        if unknown:
+            raise ValueError(f"duties for unknown actions {unknown}")
+        self.duties = duties
+
+    def refusal(self, action_name: str, record, user) -> str:
+        duty = self.duties.get(action_name)
+        return duty(record, user) if duty else ""
+
+    def available(self, record, user) -> list[Action]:
+        return [a for a in super().available(record, user) if not self.refusal(a.name, record, user)]
 
 
 class CapaStatus(models.TextChoices):
@@ -122,7 +195,8 @@ def _on_reopen(ctx):
     ctx.set("reopen_count", ctx.record.reopen_count + 1)
 
 
-CAPA_WORKFLOW = Workflow(
+CAPA_WORKFLOW = DutyWorkflow(
+    duties={"close": closer_duty},
     states=CapaStatus,
     actions=[
         Action("start_investigation", sources=[CapaStatus.OPEN], target=CapaStatus.INVESTIGATION, roles=QUALITY),
@@ -157,7 +231,7 @@ CAPA_WORKFLOW = Workflow(
             roles=MANAGERS,
             needs_signature=True,
             meaning="Approved for closure",
-            guard=_needs_effective_check,
+            guard=_enforce(closer_duty, _needs_effective_check),
             apply=_set_closed_at,
         ),
         Action(
@@ -219,7 +293,8 @@ def _complete_apply(ctx):
     ctx.set("completed_at", ctx.at)
 
 
-ACTION_WORKFLOW = Workflow(
+ACTION_WORKFLOW = DutyWorkflow(
+    duties={"complete": completer_duty},
     states=ActionStatus,
     actions=[
         Action("start", sources=[ActionStatus.PLANNED], target=ActionStatus.IN_PROGRESS, roles=QUALITY, guard=_capa_in(PLANNING_STATES, "started")),
@@ -229,7 +304,7 @@ ACTION_WORKFLOW = Workflow(
             target=ActionStatus.DONE,
             roles=QUALITY,
             label="Mark done",
-            guard=_complete_guard,
+            guard=_enforce(completer_duty, _complete_guard),
             apply=_complete_apply,
         ),
         Action(
@@ -253,9 +328,6 @@ def _result_guard(ctx):
     capa = check.capa
     if capa.status != CapaStatus.EFFECTIVENESS_CHECK:
         raise IllegalTransition("A result can be recorded once the CAPA is in its effectiveness check.")
-    # Separation of duties (ISO 13485 8.5.2 f): the owner does not verify their own CAPA.
-    if ctx.actor.pk == capa.owner_id:
-        raise NotAllowed("The CAPA owner cannot verify the effectiveness of their own CAPA.")
     evidence = (ctx.data.get("evidence") or "").strip()
     if not evidence:
         raise ValidationFailed.on("evidence", "Record the evidence the result is based on.")
@@ -269,7 +341,8 @@ def _result_apply(ctx):
     ctx.set("verified_at", ctx.at)
 
 
-CHECK_WORKFLOW = Workflow(
+CHECK_WORKFLOW = DutyWorkflow(
+    duties={"mark_effective": verifier_duty, "mark_not_effective": verifier_duty},
     states=CheckResult,
     status_field="result",
     actions=[
@@ -279,7 +352,7 @@ CHECK_WORKFLOW = Workflow(
             target=CheckResult.EFFECTIVE,
             roles=QUALITY,
             label="Verified effective",
-            guard=_result_guard,
+            guard=_enforce(verifier_duty, _result_guard),
             apply=_result_apply,
         ),
         Action(
@@ -289,7 +362,7 @@ CHECK_WORKFLOW = Workflow(
             roles=QUALITY,
             label="Not effective",
             needs_reason=True,
-            guard=_result_guard,
+            guard=_enforce(verifier_duty, _result_guard),
             apply=_result_apply,
             button_style="danger",
             system_may=True,  # a recurrence found by the sweep

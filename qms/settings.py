@@ -333,6 +333,9 @@ LOGGING = {
 # Domain settings.
 QMS_ORGANISATION_NAME = os.environ.get("QMS_ORGANISATION_NAME", "Acme Medical Devices Ltd")
 QMS_SYSTEM_USERNAME = "system"  # background work acts as this named user, never as null
+# CAPA closure (ISO 13485 8.5.2, docs/decisions/0024): by default a Quality Manager who is not
+# the CAPA's owner signs its closure; a site that decides otherwise sets this to true.
+QMS_CAPA_OWNER_MAY_CLOSE = env_bool("QMS_CAPA_OWNER_MAY_CLOSE", False)
 
 # Lock-out by user name, not by IP address: a site behind one NAT address must not be locked out
 # as a whole by one person's typos; axes still throttles each account after AXES_FAILURE_LIMIT.

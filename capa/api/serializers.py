@@ -125,6 +125,8 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     requirement_met = serializers.SerializerMethodField(
         help_text="For document revisions and retraining: whether the system sees it done (null: evidence decides)."
     )
+    completed_by = serializers.SerializerMethodField(help_text="The username of who marked the action done (completed_at: when).")
+    completed_by_name = serializers.SerializerMethodField(help_text="The full name of who marked the action done.")
 
     class Meta:
         model = CapaAction
@@ -137,6 +139,8 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "due_date",
             "status",
             "completed_at",
+            "completed_by",
+            "completed_by_name",
             "evidence",
             "evidence_files",
             "document",
@@ -152,6 +156,14 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     def get_requirement_met(self, action) -> bool | None:
         progress = services.action_progress(action)
         return None if progress is None else progress.is_done
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_completed_by(self, action) -> str | None:
+        return getattr(action, "completed_by_username", None)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_completed_by_name(self, action) -> str | None:
+        return getattr(action, "completed_by_name", None)
 
     def create(self, validated_data):
         validated_data.pop("version", None)
@@ -184,3 +196,18 @@ class CheckSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         validated_data.pop("version", None)
         return services.check_create(self.context["capa"], actor=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        """Only the verifier changes after planning, with `version` and a `reason`."""
+        version = validated_data.pop("version")
+        reason = self.context["request"].data.get("reason", "")
+        refused = {name for name, value in validated_data.items() if name != "verifier" and getattr(instance, name) != value}
+        if refused:
+            raise serializers.ValidationError({name: ["Cannot be changed after planning."] for name in sorted(refused)})
+        return services.check_update(
+            instance,
+            actor=self.context["request"].user,
+            reason=reason if isinstance(reason, str) else "",
+            version=version,
+            verifier=validated_data.get("verifier", instance.verifier),
+        )

@@ -1,9 +1,10 @@
 """CAPA test helpers: records are built through the services (so transitions, history and
 signatures exist as in real use); complaints are minimal valid rows."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,18 @@ def staff2(db):
 @pytest.fixture
 def manager2(db):
     return make_user("manager2", qms_roles.MANAGER)
+
+
+# A fixed instant for the tests of the observation window and the segregation of duties: a
+# Monday morning, away from clock changes and month ends. The clock ticks from there.
+PLANNED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """The clock at PLANNED_AT; `clock.move_to(instant)` moves it (time-machine)."""
+    with time_machine.travel(PLANNED_AT, tick=True) as traveller:
+        yield traveller
 
 
 def today():
