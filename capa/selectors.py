@@ -3,7 +3,7 @@
 import textwrap
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,13 @@ from capa.models import (
     Escalation,
     FishboneCategory,
 )
-from capa.workflow import OPEN_ACTION_STATES, OPEN_STATES, CapaStatus, CheckResult
+from capa.workflow import (
+    EARLY_VERIFICATION_MEANING,
+    OPEN_ACTION_STATES,
+    OPEN_STATES,
+    CapaStatus,
+    CheckResult,
+)
 from qms import roles as qms_roles
 from qms.models import Transition
 from qms.mywork import WorkSection
@@ -44,6 +50,55 @@ def with_completion(actions):
     )
 
 
+RESULT_STEPS = ["mark_effective", "mark_effective_early", "mark_not_effective"]
+EARLY_STEP = "mark_effective_early"
+
+
+def with_result_step(checks):
+    """Checks with the step that recorded their result (result_step: mark_effective,
+    mark_effective_early or mark_not_effective) and its reason (for an early verification, the
+    signed justification)."""
+    return checks.annotate(
+        result_step=_step(EffectivenessCheck, RESULT_STEPS, "action"),
+        result_reason=_step(EffectivenessCheck, RESULT_STEPS, "reason"),
+    )
+
+
+def verified_early():
+    """Exists: one of the CAPA's checks was declared effective by an early verification."""
+    checks = EffectivenessCheck.objects.filter(capa=OuterRef(OuterRef("pk"))).values("pk")
+    return Exists(
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(EffectivenessCheck), action=EARLY_STEP, object_id__in=checks
+        )
+    )
+
+
+def check_result_rows(capa) -> list[list[str]]:
+    """The CAPA's checks as the dossier lists them: how each result was reached."""
+    from qms.audit.display import format_datetime
+
+    rows = []
+    for check in with_result_step(capa.checks.select_related("verifier", "verified_by")).order_by("created_at", "id"):
+        if check.result_step == EARLY_STEP:
+            basis = f"{EARLY_VERIFICATION_MEANING} (signed by {check.verified_by.full_name}): {check.result_reason}"
+        elif check.result_step:
+            basis = "After the observation window" if check.result == CheckResult.EFFECTIVE else "Not effective: " + (check.result_reason or "")
+        else:
+            basis = ""
+        rows.append(
+            [
+                check.criteria,
+                check.verifier.full_name,
+                f"{check.due_date:%d %b %Y}" if check.due_date else "90 days after implementation",
+                check.get_result_display(),
+                f"{check.verified_by.full_name}, {format_datetime(check.verified_at)}" if check.verified_at else "",
+                basis,
+            ]
+        )
+    return rows
+
+
 def capa_list_for_user(user):
     """Every CAPA a reader may see (quality roles and auditors read all), with the counts the
     list shows, in one query."""
@@ -56,6 +111,7 @@ def capa_list_for_user(user):
             action_count=Count("actions", distinct=True),
             open_action_count=Count("actions", filter=open_actions, distinct=True),
             complaint_count=Count("complaints", distinct=True),
+            is_verified_early=verified_early(),
         )
         .order_by("-created_at", "-id")
     )
@@ -70,11 +126,12 @@ def capa_get(pk):
         "actions",
         queryset=with_completion(CapaAction.objects.select_related("owner", "document", "document__effective_version", "role")).prefetch_related(evidence),
     )
-    checks = Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("verifier", "verified_by"))
+    checks = Prefetch("checks", queryset=with_result_step(EffectivenessCheck.objects.select_related("verifier", "verified_by")))
     escalations = Prefetch("escalations", queryset=Escalation.objects.select_related("action", "check_record"))
     complaints = Prefetch("complaints", queryset=Complaint.objects.select_related("product", "category"))
     return (
         Capa.objects.select_related("owner", "created_by", "containment_by", "root_cause", "root_cause__analysed_by")
+        .annotate(is_verified_early=verified_early())
         .prefetch_related(actions, checks, escalations, complaints)
         .get(pk=pk)
     )
@@ -90,7 +147,7 @@ def capa_action_list(capa):
 
 
 def capa_check_list(capa):
-    return capa.checks.select_related("capa", "verifier", "verified_by").order_by("created_at", "id")
+    return with_result_step(capa.checks.select_related("capa", "verifier", "verified_by")).order_by("created_at", "id")
 
 
 def my_work(user) -> list[WorkSection]:

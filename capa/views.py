@@ -43,6 +43,7 @@ from capa.workflow import (
     CHECK_WORKFLOW,
     PLANNING_STATES,
     CapaStatus,
+    observation_over,
 )
 from qms import roles as qms_roles
 from qms.errors import DomainError
@@ -113,6 +114,7 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
             checks=[
                 {
                     "check": c,
+                    "window_over": observation_over(c),
                     "available": CHECK_WORKFLOW.available(c, user)
                     if capa.status == CapaStatus.EFFECTIVENESS_CHECK and user.pk != capa.owner_id
                     else [],
@@ -446,6 +448,8 @@ class CheckResultView(RoleRequiredMixin, View):
                 actor=request.user,
                 reason=request.POST.get("reason", ""),
                 evidence=request.POST.get("evidence", ""),
+                password=request.POST.get("password") or None,
+                meaning=request.POST.get("meaning") or None,
             )
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -39,6 +39,9 @@ class CapaSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     problem_statement = serializers.CharField(max_length=10000)
     containment_action = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     risk_score = serializers.IntegerField(read_only=True)
+    is_verified_early = serializers.BooleanField(
+        read_only=True, default=False, help_text="An effectiveness check of this CAPA was declared effective early (signed)."
+    )
 
     class Meta:
         model = Capa
@@ -54,6 +57,7 @@ class CapaSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "occurrence",
             "risk_score",
             "risk_level",
+            "is_verified_early",
             "containment_action",
             "containment_by",
             "containment_at",
@@ -187,11 +191,35 @@ class CheckSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     verifier = serializers.PrimaryKeyRelatedField(queryset=_active_users())
     criteria = serializers.CharField(max_length=10000)
     verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_early_verification = serializers.SerializerMethodField(
+        help_text="Declared effective before the observation window (due_date) ended, signed \"Early verification\"."
+    )
+    early_justification = serializers.SerializerMethodField(help_text="The signed justification of an early verification.")
 
     class Meta:
         model = EffectivenessCheck
-        fields = ["id", "criteria", "due_date", "verifier", "result", "evidence", "verified_by", "verified_at", "version"]
+        fields = [
+            "id",
+            "criteria",
+            "due_date",
+            "verifier",
+            "result",
+            "evidence",
+            "verified_by",
+            "verified_at",
+            "is_early_verification",
+            "early_justification",
+            "version",
+        ]
         read_only_fields = ["result", "evidence", "verified_at"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_early_verification(self, check) -> bool:
+        return getattr(check, "result_step", None) == "mark_effective_early"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_early_justification(self, check) -> str | None:
+        return check.result_reason if self.get_is_early_verification(check) else None
 
     def create(self, validated_data):
         validated_data.pop("version", None)

@@ -26,6 +26,9 @@ def manager2(db):
 # A fixed instant for the tests of the observation window and the segregation of duties: a
 # Monday morning, away from clock changes and month ends. The clock ticks from there.
 PLANNED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# The day after the default observation window (90 days after implementation) of a CAPA taken
+# to its effectiveness check at PLANNED_AT.
+AFTER_WINDOW = PLANNED_AT + timedelta(days=91)
 
 
 @pytest.fixture
@@ -107,7 +110,9 @@ def advance(capa, to: str, *, actor, verifier, manager=None):
         services.capa_transition(capa, "verify", actor=actor)
     if target >= 5 and capa.status == "effectiveness_check":
         check = capa.checks.get(result="pending")
-        services.check_record_result(check, "mark_effective", actor=verifier, evidence="No complaint in 90 days.")
-        services.capa_transition(capa, "close", actor=manager, password=PASSWORD, reason="Effective")
+        # The result is recorded once the observation window is over (the clock moves there).
+        with time_machine.travel(datetime.combine(check.due_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9), tick=True):
+            services.check_record_result(check, "mark_effective", actor=verifier, evidence="No complaint in 90 days.")
+            services.capa_transition(capa, "close", actor=manager, password=PASSWORD, reason="Effective")
     capa.refresh_from_db()
     return capa
