@@ -46,6 +46,8 @@ ALLOWED = {
     "effectiveness result": {"verifier"},
     # The named verifier is a Quality Manager: still only that person.
     "effectiveness result, manager verifier": {"verifier_manager"},
+    # Before the window ends: only the named verifier, being a Quality Manager, signs it early.
+    "early verification": {"verifier_manager"},
     # A Quality Manager who is not the CAPA owner signs the closure.
     "CAPA close": {"manager", "verifier_manager"},
     # The action owner or any Quality Manager (not the CAPA owner, not other staff).
@@ -75,6 +77,26 @@ def setup_result(people, clock, verifier="verifier"):
     capa, check = _verified(people, clock, owner="capa_owner", verifier=verifier)
     url = f"{BASE}{capa.pk}/effectiveness-checks/{check.pk}/transitions/"
     body = {"action": "mark_effective", "evidence": "No leak complaint in 90 days."}
+    return url, body, lambda: EffectivenessCheck.objects.get(pk=check.pk).result == "effective"
+
+
+def setup_early(people, clock):
+    """During the observation window (the clock is not moved): an early verification."""
+    owner = people["capa_owner"]
+    capa = advance(
+        make_capa(actor=owner),
+        "effectiveness_check",
+        actor=owner,
+        verifier=people["verifier_manager"],
+    )
+    check = capa.checks.get()
+    url = f"{BASE}{capa.pk}/effectiveness-checks/{check.pk}/transitions/"
+    body = {
+        "action": "mark_effective_early",
+        "evidence": "All seals replaced and tested.",
+        "reason": "Supplier audit confirmed the compound change was reverted.",
+        "password": PASSWORD,
+    }
     return url, body, lambda: EffectivenessCheck.objects.get(pk=check.pk).result == "effective"
 
 
@@ -124,6 +146,7 @@ SETUPS = {
     "effectiveness result, manager verifier": lambda people, clock: setup_result(
         people, clock, verifier="verifier_manager"
     ),
+    "early verification": setup_early,
     "CAPA close": setup_close,
     "action completion": setup_action,
 }
