@@ -138,14 +138,22 @@ def seed(log=print) -> None:
         a1 = services.action_create(capa, actor=staff, action_type="fix", description="Replace the pressure sensors of the 37 pumps built with lot PS-2291.", owner=staff2, due_date=today + timedelta(days=5))
         a2 = services.action_create(capa, actor=staff, action_type="process_change", description="Add a functional pressure-response test to incoming inspection of sensors.", owner=staff, due_date=today + timedelta(days=10))
         a3 = services.action_create(capa, actor=staff, action_type="other", description="Require suppliers to notify process changes (quality agreement amendment).", owner=manager, due_date=today + timedelta(days=15))
-        services.check_create(capa, actor=staff, criteria="No occlusion-alarm complaint on Volumat 200 for 90 days, and 100% of incoming sensor lots pass the response test.", verifier=staff2, due_date=today + timedelta(days=1))
+        services.check_create(capa, actor=staff, criteria="No occlusion-alarm complaint on Volumat 200 for 90 days, and 100% of incoming sensor lots pass the response test.", verifier=manager)
         services.capa_transition(capa, "implement", actor=staff)
         services.action_transition(a1, "complete", actor=staff2, data={"evidence": "37 pumps reworked, serial numbers in service report SR-4471; all pass the occlusion test."})
         services.action_transition(a2, "complete", actor=staff, data={"evidence": "Inspection plan IP-SENS rev 4 released; first three lots tested."})
         services.action_transition(a3, "complete", actor=manager, data={"evidence": "Quality agreement QA-SUP-12 amended and signed by the supplier."})
         services.capa_transition(capa, "verify", actor=staff, reason="All actions done")
         check = capa.checks.get()
-        services.check_record_result(check, "mark_effective", actor=staff2, reason="Criteria met", evidence="No occlusion complaint since rework; 6 sensor lots tested, all in tolerance.")
+        # Closed before its 90-day window ended: an early verification, signed and justified.
+        services.check_record_result(
+            check,
+            "mark_effective_early",
+            actor=manager,
+            reason="All 37 affected pumps reworked and re-tested, sensor lot PS-2291 scrapped, and the new incoming test rejects the faulty lot; the notified body asked for closure before its audit.",
+            evidence="No occlusion complaint since rework; 6 sensor lots tested, all in tolerance.",
+            password=DEMO_PASSWORD,
+        )
         services.capa_transition(capa, "close", actor=manager, password=DEMO_PASSWORD, reason="Verified effective; actions complete")
         log(f"  {capa.reference} closed (from complaints, signed)")
 

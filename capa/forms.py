@@ -205,3 +205,15 @@ class CheckForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["verifier"].queryset = quality_users()
+
+
+class CheckEditForm(forms.Form):
+    verifier = forms.ModelChoiceField(queryset=None, help_text="Someone other than the CAPA owner; only they record the result.")
+    reason = forms.CharField(
+        label="Reason for the change", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Recorded in the audit trail with your name."
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["verifier"].queryset = quality_users()

@@ -2,7 +2,9 @@
 
 import textwrap
 
-from django.db.models import Count, Prefetch, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,9 +16,87 @@ from capa.models import (
     Escalation,
     FishboneCategory,
 )
-from capa.workflow import OPEN_ACTION_STATES, OPEN_STATES, CapaStatus, CheckResult
+from capa.workflow import (
+    EARLY_VERIFICATION_MEANING,
+    OPEN_ACTION_STATES,
+    OPEN_STATES,
+    CapaStatus,
+    CheckResult,
+)
 from qms import roles as qms_roles
+from qms.models import Transition
 from qms.mywork import WorkSection
+
+
+def _step(model, actions, field: str):
+    """The `field` of the record's latest transition among `actions` (one subquery; the
+    transition rows say who took a business step and when, STYLE.md "Workflows and history")."""
+    steps = Transition.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk"), action__in=actions
+    ).annotate(
+        actor_name=Coalesce(NullIf(Trim(Concat("actor__first_name", Value(" "), "actor__last_name")), Value("")), "actor__username")
+    )
+    return Subquery(steps.order_by("-at", "-id").values(field)[:1])
+
+
+def with_completion(actions):
+    """Actions with who marked them done: completed_by_id, completed_by_username and
+    completed_by_name (completed_at is on the row)."""
+    done = ["complete"]
+    return actions.annotate(
+        completed_by_id=_step(CapaAction, done, "actor_id"),
+        completed_by_username=_step(CapaAction, done, "actor__username"),
+        completed_by_name=_step(CapaAction, done, "actor_name"),
+    )
+
+
+RESULT_STEPS = ["mark_effective", "mark_effective_early", "mark_not_effective"]
+EARLY_STEP = "mark_effective_early"
+
+
+def with_result_step(checks):
+    """Checks with the step that recorded their result (result_step: mark_effective,
+    mark_effective_early or mark_not_effective) and its reason (for an early verification, the
+    signed justification)."""
+    return checks.annotate(
+        result_step=_step(EffectivenessCheck, RESULT_STEPS, "action"),
+        result_reason=_step(EffectivenessCheck, RESULT_STEPS, "reason"),
+    )
+
+
+def verified_early():
+    """Exists: one of the CAPA's checks was declared effective by an early verification."""
+    checks = EffectivenessCheck.objects.filter(capa=OuterRef(OuterRef("pk"))).values("pk")
+    return Exists(
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(EffectivenessCheck), action=EARLY_STEP, object_id__in=checks
+        )
+    )
+
+
+def check_result_rows(capa) -> list[list[str]]:
+    """The CAPA's checks as the dossier lists them: how each result was reached."""
+    from qms.audit.display import format_datetime
+
+    rows = []
+    for check in with_result_step(capa.checks.select_related("verifier", "verified_by")).order_by("created_at", "id"):
+        if check.result_step == EARLY_STEP:
+            basis = f"{EARLY_VERIFICATION_MEANING} (signed by {check.verified_by.full_name}): {check.result_reason}"
+        elif check.result_step:
+            basis = "After the observation window" if check.result == CheckResult.EFFECTIVE else "Not effective: " + (check.result_reason or "")
+        else:
+            basis = ""
+        rows.append(
+            [
+                check.criteria,
+                check.verifier.full_name,
+                f"{check.due_date:%d %b %Y}" if check.due_date else "90 days after implementation",
+                check.get_result_display(),
+                f"{check.verified_by.full_name}, {format_datetime(check.verified_at)}" if check.verified_at else "",
+                basis,
+            ]
+        )
+    return rows
 
 
 def capa_list_for_user(user):
@@ -31,6 +111,7 @@ def capa_list_for_user(user):
             action_count=Count("actions", distinct=True),
             open_action_count=Count("actions", filter=open_actions, distinct=True),
             complaint_count=Count("complaints", distinct=True),
+            is_verified_early=verified_early(),
         )
         .order_by("-created_at", "-id")
     )
@@ -43,13 +124,14 @@ def capa_get(pk):
     evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
     actions = Prefetch(
         "actions",
-        queryset=CapaAction.objects.select_related("owner", "document", "document__effective_version", "role").prefetch_related(evidence),
+        queryset=with_completion(CapaAction.objects.select_related("owner", "document", "document__effective_version", "role")).prefetch_related(evidence),
     )
-    checks = Prefetch("checks", queryset=EffectivenessCheck.objects.select_related("verifier", "verified_by"))
+    checks = Prefetch("checks", queryset=with_result_step(EffectivenessCheck.objects.select_related("verifier", "verified_by")))
     escalations = Prefetch("escalations", queryset=Escalation.objects.select_related("action", "check_record"))
     complaints = Prefetch("complaints", queryset=Complaint.objects.select_related("product", "category"))
     return (
         Capa.objects.select_related("owner", "created_by", "containment_by", "root_cause", "root_cause__analysed_by")
+        .annotate(is_verified_early=verified_early())
         .prefetch_related(actions, checks, escalations, complaints)
         .get(pk=pk)
     )
@@ -58,14 +140,14 @@ def capa_get(pk):
 def capa_action_list(capa):
     evidence = Prefetch("evidence_files", queryset=ActionEvidence.objects.select_related("uploaded_by"))
     return (
-        capa.actions.select_related("capa", "owner", "document", "document__effective_version", "role")
+        with_completion(capa.actions.select_related("capa", "owner", "document", "document__effective_version", "role"))
         .prefetch_related(evidence)
         .order_by("number")
     )
 
 
 def capa_check_list(capa):
-    return capa.checks.select_related("verifier", "verified_by").order_by("created_at", "id")
+    return with_result_step(capa.checks.select_related("capa", "verifier", "verified_by")).order_by("created_at", "id")
 
 
 def my_work(user) -> list[WorkSection]:

@@ -37,6 +37,7 @@ from capa.workflow import (
     CAPA_WORKFLOW,
     CHECK_PLANNING_STATES,
     CHECK_WORKFLOW,
+    EARLY_VERIFICATION_MEANING,
     OPEN_ACTION_STATES,
     OPEN_STATES,
     PLANNING_STATES,
@@ -593,6 +594,33 @@ def check_create(capa: Capa, *, actor, criteria: str, verifier, due_date: date |
     return check
 
 
+@transaction.atomic
+def check_update(check: EffectivenessCheck, *, actor, reason: str, version, verifier) -> EffectivenessCheck:
+    """Name another verifier for a pending check: an edit with the person's reason in history
+    (the named verifier is the only one who records the result, so who it is must not change
+    silently). The old and the new verifier are told."""
+    _require_writer(actor)
+    reason = _text(reason, "reason", required=True, max_length=4000)
+    locked = EffectivenessCheck.objects.select_for_update().select_related("capa", "verifier").get(pk=check.pk)
+    check_version(locked, version)
+    if locked.result != CheckResult.PENDING or not locked.capa.is_open:
+        raise IllegalTransition(f"{locked} has its result; its verifier can no longer change.")
+    _quality_user(verifier, "verifier")
+    if verifier.pk == locked.capa.owner_id:
+        # Separation of duties (ISO 13485 8.5.2 f).
+        raise ValidationFailed.on("verifier", "The verifier must be someone other than the CAPA owner.")
+    if verifier.pk == locked.verifier_id:
+        return locked
+    previous = locked.verifier
+    locked.verifier = verifier
+    save_versioned(locked, actor=actor, reason=reason, fields=["verifier"], action="change_verifier")
+    url = locked.get_absolute_url()
+    notify([verifier], subject=f"You verify the effectiveness of {locked.capa.reference}", body=f"{actor.full_name}: {reason}"[:500], url=url)
+    if previous.pk != actor.pk:
+        notify([previous], subject=f"You no longer verify {locked.capa.reference}", body=f"{actor.full_name}: {reason}"[:500], url=url)
+    return locked
+
+
 def check_set_due_date(*, check: EffectivenessCheck, due_date: date, actor) -> None:
     check.due_date = due_date
     save_versioned(check, actor=actor, reason="Default due date: 90 days after implementation", fields=["due_date"], action="schedule")
@@ -603,7 +631,11 @@ def check_record_result(
     check: EffectivenessCheck, name: str, *, actor, reason: str = "", evidence: str = "", password=None, meaning=None
 ) -> EffectivenessCheck:
     """Record effective / not effective. A check found not effective sends the CAPA back to
-    action planning (`reopen`) in the same transaction, with the check's reason in history."""
+    action planning (`reopen`) in the same transaction, with the check's reason in history.
+    `mark_effective_early` (before the observation window ends) is signed with the meaning
+    "Early verification" whatever the caller sends, its reason being the justification."""
+    if name == "mark_effective_early":
+        meaning = EARLY_VERIFICATION_MEANING
     check = transition(
         CHECK_WORKFLOW, check, name, actor=actor, reason=reason, password=password, meaning=meaning, data={"evidence": evidence}
     )

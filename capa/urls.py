@@ -17,5 +17,6 @@ urlpatterns = [
     path("actions/<int:pk>/transition/", views.ActionTransitionView.as_view(), name="action-transition"),
     path("actions/<int:pk>/evidence/", views.EvidenceUploadView.as_view(), name="evidence-upload"),
     path("evidence/<int:pk>/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path("checks/<int:pk>/edit/", views.CheckEditView.as_view(), name="check-edit"),
     path("checks/<int:pk>/result/", views.CheckResultView.as_view(), name="check-result"),
 ]

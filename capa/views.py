@@ -20,6 +20,7 @@ from capa.forms import (
     ActionForm,
     CapaEditForm,
     CapaForm,
+    CheckEditForm,
     CheckForm,
     EvidenceForm,
     RootCauseForm,
@@ -42,6 +43,7 @@ from capa.workflow import (
     CHECK_WORKFLOW,
     PLANNING_STATES,
     CapaStatus,
+    observation_over,
 )
 from qms import roles as qms_roles
 from qms.errors import DomainError
@@ -113,6 +115,7 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
             checks=[
                 {
                     "check": c,
+                    "window_over": observation_over(c),
                     "available": CHECK_WORKFLOW.available(c, user)
                     if capa.status == CapaStatus.EFFECTIVENESS_CHECK and user.pk != capa.owner_id
                     else [],
@@ -406,6 +409,35 @@ class CheckCreateView(RoleRequiredMixin, View):
         return TemplateResponse(request, self.template_name, {"capa": capa, "form": form}, status=400)
 
 
+class CheckEditView(RoleRequiredMixin, View):
+    """Name another verifier for a pending check (an edit with a reason)."""
+
+    read_roles = qms_roles.QUALITY
+    template_name = "capa/check_form.html"
+
+    def _check(self, pk):
+        return get_object_or_404(EffectivenessCheck.objects.select_related("capa__owner", "verifier"), pk=pk)
+
+    def get(self, request, pk):
+        check = self._check(pk)
+        form = CheckEditForm(initial={"verifier": check.verifier_id, "version": check.version})
+        return TemplateResponse(request, self.template_name, {"capa": check.capa, "check": check, "form": form})
+
+    def post(self, request, pk):
+        check = self._check(pk)
+        form = CheckEditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.check_update(check, actor=request.user, reason=data["reason"], version=data["version"], verifier=data["verifier"])
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{check}: verifier changed.")
+                return redirect(check.get_absolute_url())
+        return TemplateResponse(request, self.template_name, {"capa": check.capa, "check": check, "form": form}, status=400)
+
+
 class CheckResultView(RoleRequiredMixin, View):
     http_method_names = ["post"]
     read_roles = qms_roles.QUALITY
@@ -419,6 +451,8 @@ class CheckResultView(RoleRequiredMixin, View):
                 actor=request.user,
                 reason=request.POST.get("reason", ""),
                 evidence=request.POST.get("evidence", ""),
+                password=request.POST.get("password") or None,
+                meaning=request.POST.get("meaning") or None,
             )
         except DomainError as exc:
             messages.error(request, exc.message)

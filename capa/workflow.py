@@ -9,7 +9,11 @@ Three small workflows on the kernel's engine:
 Guards read the record's own relations only, so this module imports no models.
 """
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
@@ -17,6 +21,108 @@ from qms.workflow import Action, Workflow
 
 QUALITY = qms_roles.QUALITY
 MANAGERS = frozenset({qms_roles.MANAGER})
+EARLY_VERIFICATION_MEANING = "Early verification"
+
+
+# --- who may take a step on this record, and when --------------------------------------------
+#
+# Some steps depend not only on the actor's role but on who the actor is for this record (the
+# named verifier, the CAPA owner, the action owner: segregation of duties, ISO 13485 8.5.2,
+# 21 CFR 11.10(g)) or on the record's own dates (the effectiveness observation window). Each
+# such rule is one function (record, user) -> the DomainError that refuses the step, or None.
+# The step's guard raises it (NotAllowed: 403, IllegalTransition: 409), and
+# DutyWorkflow.available() leaves the step out for those it refuses, so the buttons and
+# `GET .../transitions/` never offer a step the server would refuse (docs/decisions/0024, 0025).
+
+
+def _is_system(user) -> bool:
+    return getattr(user, "username", None) == settings.QMS_SYSTEM_USERNAME
+
+
+def verifier_duty(check, user):
+    """Only the named verifier records a check's result; never the CAPA owner. The system user
+    (the recurrence sweep) may record "not effective" (the engine allows it only that step)."""
+    if _is_system(user):
+        return None
+    if user.pk == check.capa.owner_id:
+        return NotAllowed("The CAPA owner cannot verify the effectiveness of their own CAPA.")
+    if user.pk != check.verifier_id:
+        return NotAllowed(
+            f"Only the named verifier ({check.verifier.full_name}) records this check's result; "
+            "change the verifier first (an edit with a reason)."
+        )
+    return None
+
+
+def observation_over(check) -> bool:
+    """The observation window ends on the check's due date: from that day on, the result may
+    be recorded (the verifier is reminded that morning)."""
+    return check.due_date is not None and timezone.localdate() >= check.due_date
+
+
+def window_over_rule(check, user):
+    if observation_over(check):
+        return None
+    ends = f"ends on {check.due_date:%d %b %Y}" if check.due_date else "has not started (the CAPA is not implemented)"
+    return IllegalTransition(
+        f"The observation window {ends}; the result is recorded after it. An early result needs a "
+        f"Quality Manager's signed justification (\"{EARLY_VERIFICATION_MEANING}\")."
+    )
+
+
+def window_open_rule(check, user):
+    if check.due_date is not None and observation_over(check):
+        return IllegalTransition("The observation window is over: record the result as usual.")
+    return None
+
+
+def closer_duty(capa, user):
+    """By default the closure is signed by a Quality Manager who is not the CAPA owner
+    (QMS_CAPA_OWNER_MAY_CLOSE turns this off for a site that decides otherwise)."""
+    if user.pk == capa.owner_id and not settings.QMS_CAPA_OWNER_MAY_CLOSE:
+        return NotAllowed("The CAPA owner cannot sign its closure; another Quality Manager signs it.")
+    return None
+
+
+def completer_duty(action, user):
+    """Only the action owner or a Quality Manager marks an action done."""
+    if user.pk == action.owner_id or qms_roles.has_role(user, qms_roles.MANAGER):
+        return None
+    return NotAllowed(f"Only the action owner ({action.owner.full_name}) or a Quality Manager marks this action done.")
+
+
+def _enforce(rules, guard: Callable | None = None) -> Callable:
+    def checked(ctx):
+        for rule in rules:
+            error = rule(ctx.record, ctx.actor)
+            if error is not None:
+                raise error
+        if guard is not None:
+            guard(ctx)
+
+    return checked
+
+
+class DutyWorkflow(Workflow):
+    """A workflow whose steps may also depend on who the actor is for the record, or on the
+    record's dates: `rules` maps an action to its rule functions."""
+
+    def __init__(self, *, rules: dict[str, tuple[Callable, ...]], **kwargs):
+        super().__init__(**kwargs)
+        unknown = set(rules) - set(self.actions)
+        if unknown:
+            raise ValueError(f"rules for unknown actions {unknown}")
+        self.rules = rules
+
+    def refusal(self, action_name: str, record, user):
+        for rule in self.rules.get(action_name, ()):
+            error = rule(record, user)
+            if error is not None:
+                return error
+        return None
+
+    def available(self, record, user) -> list[Action]:
+        return [a for a in super().available(record, user) if self.refusal(a.name, record, user) is None]
 
 
 class CapaStatus(models.TextChoices):
@@ -122,7 +228,10 @@ def _on_reopen(ctx):
     ctx.set("reopen_count", ctx.record.reopen_count + 1)
 
 
-CAPA_WORKFLOW = Workflow(
+CLOSE_RULES = (closer_duty,)
+
+CAPA_WORKFLOW = DutyWorkflow(
+    rules={"close": CLOSE_RULES},
     states=CapaStatus,
     actions=[
         Action("start_investigation", sources=[CapaStatus.OPEN], target=CapaStatus.INVESTIGATION, roles=QUALITY),
@@ -157,7 +266,7 @@ CAPA_WORKFLOW = Workflow(
             roles=MANAGERS,
             needs_signature=True,
             meaning="Approved for closure",
-            guard=_needs_effective_check,
+            guard=_enforce(CLOSE_RULES, _needs_effective_check),
             apply=_set_closed_at,
         ),
         Action(
@@ -219,7 +328,10 @@ def _complete_apply(ctx):
     ctx.set("completed_at", ctx.at)
 
 
-ACTION_WORKFLOW = Workflow(
+COMPLETE_RULES = (completer_duty,)
+
+ACTION_WORKFLOW = DutyWorkflow(
+    rules={"complete": COMPLETE_RULES},
     states=ActionStatus,
     actions=[
         Action("start", sources=[ActionStatus.PLANNED], target=ActionStatus.IN_PROGRESS, roles=QUALITY, guard=_capa_in(PLANNING_STATES, "started")),
@@ -229,7 +341,7 @@ ACTION_WORKFLOW = Workflow(
             target=ActionStatus.DONE,
             roles=QUALITY,
             label="Mark done",
-            guard=_complete_guard,
+            guard=_enforce(COMPLETE_RULES, _complete_guard),
             apply=_complete_apply,
         ),
         Action(
@@ -253,9 +365,6 @@ def _result_guard(ctx):
     capa = check.capa
     if capa.status != CapaStatus.EFFECTIVENESS_CHECK:
         raise IllegalTransition("A result can be recorded once the CAPA is in its effectiveness check.")
-    # Separation of duties (ISO 13485 8.5.2 f): the owner does not verify their own CAPA.
-    if ctx.actor.pk == capa.owner_id:
-        raise NotAllowed("The CAPA owner cannot verify the effectiveness of their own CAPA.")
     evidence = (ctx.data.get("evidence") or "").strip()
     if not evidence:
         raise ValidationFailed.on("evidence", "Record the evidence the result is based on.")
@@ -269,7 +378,12 @@ def _result_apply(ctx):
     ctx.set("verified_at", ctx.at)
 
 
-CHECK_WORKFLOW = Workflow(
+EFFECTIVE_RULES = (verifier_duty, window_over_rule)
+EARLY_RULES = (verifier_duty, window_open_rule)
+NOT_EFFECTIVE_RULES = (verifier_duty,)  # a failure may be recorded as soon as it is seen
+
+CHECK_WORKFLOW = DutyWorkflow(
+    rules={"mark_effective": EFFECTIVE_RULES, "mark_effective_early": EARLY_RULES, "mark_not_effective": NOT_EFFECTIVE_RULES},
     states=CheckResult,
     status_field="result",
     actions=[
@@ -279,8 +393,24 @@ CHECK_WORKFLOW = Workflow(
             target=CheckResult.EFFECTIVE,
             roles=QUALITY,
             label="Verified effective",
-            guard=_result_guard,
+            guard=_enforce(EFFECTIVE_RULES, _result_guard),
             apply=_result_apply,
+        ),
+        # Effective before the observation window ends (ISO 13485 8.5.2: effectiveness is
+        # verified, not assumed): only a Quality Manager who is the named verifier, with a
+        # written justification, signed "Early verification" (docs/decisions/0025).
+        Action(
+            "mark_effective_early",
+            sources=[CheckResult.PENDING],
+            target=CheckResult.EFFECTIVE,
+            roles=MANAGERS,
+            label="Verify early",
+            needs_reason=True,
+            needs_signature=True,
+            meaning=EARLY_VERIFICATION_MEANING,
+            guard=_enforce(EARLY_RULES, _result_guard),
+            apply=_result_apply,
+            button_style="secondary",
         ),
         Action(
             "mark_not_effective",
@@ -289,7 +419,7 @@ CHECK_WORKFLOW = Workflow(
             roles=QUALITY,
             label="Not effective",
             needs_reason=True,
-            guard=_result_guard,
+            guard=_enforce(NOT_EFFECTIVE_RULES, _result_guard),
             apply=_result_apply,
             button_style="danger",
             system_may=True,  # a recurrence found by the sweep

@@ -420,6 +420,20 @@ def versions_make_due_effective() -> int:
 TRAINING_TASK = "training.assign_for_version"
 
 
+def on_version_approved(version_id: int) -> None:
+    """Runs after the transaction that approved a version has committed (the approve step's
+    after_commit, i.e. transaction.on_commit). Training hooks in here too: the task named
+    TRAINING_TASK assigns a release-gated version's trainees now, at approval (issue 16 item 6);
+    for other versions it does nothing. If the broker is down, the approval stays committed and
+    the beat sweep "training.prepare_gated_versions" assigns them."""
+    if TRAINING_TASK in current_app.tasks:
+        try:
+            current_app.send_task(TRAINING_TASK, args=[version_id])
+        except Exception:  # the broker's connection errors vary by transport
+            log.warning("could not queue %s for version %s; the beat sweep will assign", TRAINING_TASK, version_id, exc_info=True)
+    notify_approved(version_id)
+
+
 def on_version_effective(version_id: int) -> None:
     """Runs after the transaction that made a version effective has committed.
 

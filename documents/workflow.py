@@ -236,7 +236,7 @@ def apply_approve(ctx: TransitionContext) -> None:
 def after_approve(ctx: TransitionContext) -> None:
     from documents import services
 
-    services.notify_approved(ctx.record.pk)
+    services.on_version_approved(ctx.record.pk)
 
 
 def guard_reject(ctx: TransitionContext) -> None:

@@ -352,6 +352,9 @@ QMS_API_TOKEN_DAYS = env_int("QMS_API_TOKEN_DAYS", 90)
 # Domain settings.
 QMS_ORGANISATION_NAME = os.environ.get("QMS_ORGANISATION_NAME", "Acme Medical Devices Ltd")
 QMS_SYSTEM_USERNAME = "system"  # background work acts as this named user, never as null
+# CAPA closure (ISO 13485 8.5.2, docs/decisions/0024): by default a Quality Manager who is not
+# the CAPA's owner signs its closure; a site that decides otherwise sets this to true.
+QMS_CAPA_OWNER_MAY_CLOSE = env_bool("QMS_CAPA_OWNER_MAY_CLOSE", False)
 
 # Tamper evidence outside the database (issue 15, 21 CFR 11.10(e)): every verification run of the
 # hash chains appends signed anchors to a JSON-lines log in QMS_AUDIT_ANCHOR_DIR, signed with

@@ -106,6 +106,7 @@ SAMPLE_KWARGS.update({
     "capa:evidence-upload": _pk("capa.CapaAction"),
     "capa:evidence-download": lambda: {"pk": _evidence_pk()},
     "capa:check-result": _pk("capa.EffectivenessCheck"),
+    "capa:check-edit": _pk("capa.EffectivenessCheck"),
 })
 
 

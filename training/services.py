@@ -209,8 +209,12 @@ def _notify_assigned(version, assignments) -> None:
 
 
 def assign_for_version(*, document_version_id: int) -> AssignResult:
-    """The task "training.assign_for_version": a version became effective (or is gated)."""
-    return _ensure_assignments(document_version_id, source=AssignmentSource.VERSION_EFFECTIVE)
+    """The task "training.assign_for_version", queued on commit when a version is approved
+    (a release-gated version's trainees are assigned then, issue 16 item 6; the beat sweep
+    prepare_gated_versions is the fallback) and when it becomes effective."""
+    status = DocumentVersion.objects.filter(pk=document_version_id).values_list("status", flat=True).first()
+    source = AssignmentSource.RELEASE_GATE if status == APPROVED else AssignmentSource.VERSION_EFFECTIVE
+    return _ensure_assignments(document_version_id, source=source)
 
 
 def _trainable_versions(document_ids=None):
@@ -481,6 +485,9 @@ class GateStatus:
     required_count: int  # people who must train (waived ones excluded)
     completed: int
     needed: int  # completions needed to open the gate
+    waived: int = 0
+    # Only looked up when nobody must train: does any active requirement name the document?
+    has_requirement: bool | None = None
 
     @property
     def percent(self) -> int:
@@ -489,6 +496,22 @@ class GateStatus:
     @property
     def is_met(self) -> bool:
         return self.completed >= self.needed
+
+    @property
+    def has_trainees(self) -> bool:
+        """False: the gate holds nothing back because nobody is required to train (issue 16
+        item 6: shown as such to the approver, never as "0 of 0 (100 %)")."""
+        return self.required_count > 0
+
+    @property
+    def no_trainee_reason(self) -> str:
+        if self.has_trainees:
+            return ""
+        if self.waived:
+            return f"everyone required ({self.waived}) has been waived"
+        if not self.has_requirement:
+            return "no active training requirement names this document"
+        return "the roles and job functions its requirements name have no active member"
 
 
 def release_gate_status(version) -> GateStatus | None:
@@ -505,7 +528,17 @@ def release_gate_status(version) -> GateStatus | None:
     completed = sum(1 for s in states.values() if s == AssignmentStatus.COMPLETED)
     count = len(required - waived)
     needed = -(-count * gate.required_percent // 100)  # ceiling
-    return GateStatus(required_percent=gate.required_percent, required_count=count, completed=completed, needed=needed)
+    has_requirement = None
+    if count == 0:
+        has_requirement = TrainingRequirement.objects.filter(document_id=version.document_id, is_active=True).exists()
+    return GateStatus(
+        required_percent=gate.required_percent,
+        required_count=count,
+        completed=completed,
+        needed=needed,
+        waived=len(waived & required),
+        has_requirement=has_requirement,
+    )
 
 
 def release_gate_check(version) -> None:

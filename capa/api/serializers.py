@@ -39,6 +39,9 @@ class CapaSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     problem_statement = serializers.CharField(max_length=10000)
     containment_action = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     risk_score = serializers.IntegerField(read_only=True)
+    is_verified_early = serializers.BooleanField(
+        read_only=True, default=False, help_text="An effectiveness check of this CAPA was declared effective early (signed)."
+    )
 
     class Meta:
         model = Capa
@@ -54,6 +57,7 @@ class CapaSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "occurrence",
             "risk_score",
             "risk_level",
+            "is_verified_early",
             "containment_action",
             "containment_by",
             "containment_at",
@@ -130,6 +134,8 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     requirement_met = serializers.SerializerMethodField(
         help_text="For document revisions and retraining: whether the system sees it done (null: evidence decides)."
     )
+    completed_by = serializers.SerializerMethodField(help_text="The username of who marked the action done (completed_at: when).")
+    completed_by_name = serializers.SerializerMethodField(help_text="The full name of who marked the action done.")
 
     class Meta:
         model = CapaAction
@@ -142,6 +148,8 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "due_date",
             "status",
             "completed_at",
+            "completed_by",
+            "completed_by_name",
             "evidence",
             "evidence_files",
             "document",
@@ -157,6 +165,14 @@ class ActionSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     def get_requirement_met(self, action) -> bool | None:
         progress = services.action_progress(action)
         return None if progress is None else progress.is_done
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_completed_by(self, action) -> str | None:
+        return getattr(action, "completed_by_username", None)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_completed_by_name(self, action) -> str | None:
+        return getattr(action, "completed_by_name", None)
 
     def create(self, validated_data):
         validated_data.pop("version", None)
@@ -180,12 +196,51 @@ class CheckSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     verifier = serializers.PrimaryKeyRelatedField(queryset=_active_users())
     criteria = serializers.CharField(max_length=10000)
     verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_early_verification = serializers.SerializerMethodField(
+        help_text="Declared effective before the observation window (due_date) ended, signed \"Early verification\"."
+    )
+    early_justification = serializers.SerializerMethodField(help_text="The signed justification of an early verification.")
 
     class Meta:
         model = EffectivenessCheck
-        fields = ["id", "criteria", "due_date", "verifier", "result", "evidence", "verified_by", "verified_at", "version"]
+        fields = [
+            "id",
+            "criteria",
+            "due_date",
+            "verifier",
+            "result",
+            "evidence",
+            "verified_by",
+            "verified_at",
+            "is_early_verification",
+            "early_justification",
+            "version",
+        ]
         read_only_fields = ["result", "evidence", "verified_at"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_early_verification(self, check) -> bool:
+        return getattr(check, "result_step", None) == "mark_effective_early"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_early_justification(self, check) -> str | None:
+        return check.result_reason if self.get_is_early_verification(check) else None
 
     def create(self, validated_data):
         validated_data.pop("version", None)
         return services.check_create(self.context["capa"], actor=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        """Only the verifier changes after planning, with `version` and a `reason`."""
+        version = validated_data.pop("version")
+        reason = self.context["request"].data.get("reason", "")
+        refused = {name for name, value in validated_data.items() if name != "verifier" and getattr(instance, name) != value}
+        if refused:
+            raise serializers.ValidationError({name: ["Cannot be changed after planning."] for name in sorted(refused)})
+        return services.check_update(
+            instance,
+            actor=self.context["request"].user,
+            reason=reason if isinstance(reason, str) else "",
+            version=version,
+            verifier=validated_data.get("verifier", instance.verifier),
+        )

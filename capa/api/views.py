@@ -143,14 +143,17 @@ class CheckViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Effectiveness checks. Record the result with `transitions/`: `mark_effective` or
-    `mark_not_effective` (with `reason`), both with `evidence`; the verifier is never the CAPA
-    owner, and not effective sends the CAPA back to action planning."""
+    `mark_not_effective` (with `reason`), both with `evidence`; only the named verifier records
+    it, never the CAPA owner, and not effective sends the CAPA back to action planning. PATCH
+    `verifier` with `version` and `reason` names another verifier."""
 
     serializer_class = CheckSerializer
     workflow = CHECK_WORKFLOW
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     transition_service = staticmethod(services.check_transition)
 
     def get_queryset(self):

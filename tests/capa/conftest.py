@@ -1,9 +1,10 @@
 """CAPA test helpers: records are built through the services (so transitions, history and
 signatures exist as in real use); complaints are minimal valid rows."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,21 @@ def staff2(db):
 @pytest.fixture
 def manager2(db):
     return make_user("manager2", qms_roles.MANAGER)
+
+
+# A fixed instant for the tests of the observation window and the segregation of duties: a
+# Monday morning, away from clock changes and month ends. The clock ticks from there.
+PLANNED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# The day after the default observation window (90 days after implementation) of a CAPA taken
+# to its effectiveness check at PLANNED_AT.
+AFTER_WINDOW = PLANNED_AT + timedelta(days=91)
+
+
+@pytest.fixture
+def clock():
+    """The clock at PLANNED_AT; `clock.move_to(instant)` moves it (time-machine)."""
+    with time_machine.travel(PLANNED_AT, tick=True) as traveller:
+        yield traveller
 
 
 def today():
@@ -103,7 +119,9 @@ def advance(capa, to: str, *, actor, verifier, manager=None):
         services.capa_transition(capa, "verify", actor=actor)
     if target >= 5 and capa.status == "effectiveness_check":
         check = capa.checks.get(result="pending")
-        services.check_record_result(check, "mark_effective", actor=verifier, evidence="No complaint in 90 days.")
-        services.capa_transition(capa, "close", actor=manager, password=PASSWORD, reason="Effective")
+        # The result is recorded once the observation window is over (the clock moves there).
+        with time_machine.travel(datetime.combine(check.due_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9), tick=True):
+            services.check_record_result(check, "mark_effective", actor=verifier, evidence="No complaint in 90 days.")
+            services.capa_transition(capa, "close", actor=manager, password=PASSWORD, reason="Effective")
     capa.refresh_from_db()
     return capa

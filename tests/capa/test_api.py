@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from capa import services
 from capa.models import Capa, CapaAction, EffectivenessCheck
-from tests.capa.conftest import advance, make_capa, make_complaint, today
+from tests.capa.conftest import AFTER_WINDOW, advance, make_capa, make_complaint, today
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_root_cause_bad_input(api_for, staff):
     assert api_for().get(url).status_code == 401
 
 
-def test_actions_and_checks_end_to_end_over_the_api(api_for, staff, staff2, manager):
+def test_actions_and_checks_end_to_end_over_the_api(api_for, staff, staff2, manager, clock):
     capa = advance(make_capa(actor=staff), "action_planning", actor=staff, verifier=staff2)
     client = api_for(staff)
     actions_url = f"{BASE}{capa.pk}/actions/"
@@ -187,6 +187,7 @@ def test_actions_and_checks_end_to_end_over_the_api(api_for, staff, staff2, mana
     assert client.post(capa_url, {"action": "verify"}, format="json").json()["status"] == "effectiveness_check"
 
     result_url = f"{checks_url}{check_id}/transitions/"
+    clock.move_to(AFTER_WINDOW)
     assert client.post(result_url, {"action": "mark_effective", "evidence": "mine"}, format="json").status_code == 403  # owner
     assert api_for(staff2).post(result_url, {"action": "mark_effective"}, format="json").status_code == 400  # no evidence
     assert api_for(staff2).post(result_url, {"action": "mark_effective", "evidence": ["x"]}, format="json").status_code == 400

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from capa import services
 from capa.models import ActionEvidence, Capa, CapaAction, EffectivenessCheck
-from tests.capa.conftest import advance, conclude, make_capa, make_complaint, today
+from tests.capa.conftest import AFTER_WINDOW, advance, conclude, make_capa, make_complaint, today
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -261,9 +261,10 @@ def test_check_form_refuses_the_owner_as_verifier(client_for, staff, staff2):
     assert EffectivenessCheck.objects.get().verifier == staff2
 
 
-def test_owner_cannot_record_the_result_in_the_browser(client_for, staff, staff2):
+def test_owner_cannot_record_the_result_in_the_browser(client_for, staff, staff2, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
     check = capa.checks.get()
+    clock.move_to(AFTER_WINDOW)
     page = client_for(staff).get(capa.get_absolute_url()).content.decode()
     assert "someone else verifies it" in page
     response = client_for(staff).post(reverse("capa:check-result", args=[check.pk]), {"action": "mark_effective", "evidence": "fine"}, follow=True)
@@ -275,8 +276,9 @@ def test_owner_cannot_record_the_result_in_the_browser(client_for, staff, staff2
     assert check.result == "effective" and check.verified_by == staff2
 
 
-def test_close_in_the_browser_needs_the_right_password(client_for, staff, staff2, manager):
+def test_close_in_the_browser_needs_the_right_password(client_for, staff, staff2, manager, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
+    clock.move_to(AFTER_WINDOW)
     services.check_record_result(capa.checks.get(), "mark_effective", actor=staff2, evidence="ok")
     client = client_for(manager)
     url = reverse("capa:transition", args=[capa.pk])

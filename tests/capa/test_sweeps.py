@@ -9,7 +9,7 @@ from django.utils import timezone
 from capa import services
 from capa.models import Capa, CapaAction, EffectivenessCheck, Escalation
 from qms.models import Notification, Transition
-from tests.capa.conftest import advance, make_capa, make_complaint, today
+from tests.capa.conftest import AFTER_WINDOW, advance, make_capa, make_complaint, today
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +59,10 @@ def test_check_reminder_when_due_then_escalation_when_overdue(staff, staff2, man
     assert services.remind_due_checks(today=today() + timedelta(days=5)) == 0
 
 
-def test_recorded_checks_are_not_reminded(staff, staff2):
+def test_recorded_checks_are_not_reminded(staff, staff2, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
     check = capa.checks.get()
+    clock.move_to(AFTER_WINDOW)
     services.check_record_result(check, "mark_effective", actor=staff2, evidence="ok")
     EffectivenessCheck.objects.filter(pk=check.pk).update(due_date=today() - timedelta(days=3))
     assert services.remind_due_checks() == 0

@@ -8,7 +8,7 @@ from capa import services
 from capa.models import Capa, CapaAction, Escalation
 from qms.errors import IllegalTransition, NotAllowed, SignatureRejected, ValidationFailed
 from qms.models import Signature, Transition
-from tests.capa.conftest import advance, conclude, make_capa, make_complaint, today
+from tests.capa.conftest import AFTER_WINDOW, advance, conclude, make_capa, make_complaint, today
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -88,11 +88,12 @@ def test_completing_an_action_needs_evidence(staff):
     assert action.status == "planned"
 
 
-def test_close_needs_an_effective_check_and_a_managers_signature(staff, manager, staff2):
+def test_close_needs_an_effective_check_and_a_managers_signature(staff, manager, staff2, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
     with pytest.raises(IllegalTransition, match="still pending"):
         services.capa_transition(capa, "close", actor=manager, password=PASSWORD)
     check = capa.checks.get()
+    clock.move_to(AFTER_WINDOW)
     services.check_record_result(check, "mark_effective", actor=staff2, evidence="No complaint since.")
     with pytest.raises(NotAllowed):
         services.capa_transition(capa, "close", actor=staff, password=PASSWORD)
@@ -110,7 +111,7 @@ def test_close_needs_an_effective_check_and_a_managers_signature(staff, manager,
     assert signature.signer == manager and signature.meaning == "Approved for closure" and signature.hash_matches
 
 
-def test_a_not_effective_check_reopens_the_capa_with_history(staff, staff2, manager):
+def test_a_not_effective_check_reopens_the_capa_with_history(staff, staff2, manager, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
     check = capa.checks.get()
     with pytest.raises(ValidationFailed):
@@ -131,15 +132,17 @@ def test_a_not_effective_check_reopens_the_capa_with_history(staff, staff2, mana
     services.capa_transition(capa, "verify", actor=staff)
     with pytest.raises(IllegalTransition, match="still pending"):
         services.capa_transition(capa, "reopen", actor=staff, reason="The old check failed")
+    clock.move_to(AFTER_WINDOW)
     services.check_record_result(capa.checks.get(result="pending"), "mark_effective", actor=staff2, evidence="No leak since")
     services.capa_transition(capa, "close", actor=manager, password=PASSWORD)
     assert Capa.objects.get(pk=capa.pk).status == "closed"
 
 
-def test_reopen_by_hand_needs_a_not_effective_check(staff, staff2):
+def test_reopen_by_hand_needs_a_not_effective_check(staff, staff2, clock):
     capa = advance(make_capa(actor=staff), "effectiveness_check", actor=staff, verifier=staff2)
     with pytest.raises(IllegalTransition, match="still pending"):
         services.capa_transition(capa, "reopen", actor=staff, reason="I think so")
+    clock.move_to(AFTER_WINDOW)
     services.check_record_result(capa.checks.get(), "mark_effective", actor=staff2, evidence="Fine")
     with pytest.raises(IllegalTransition, match="not effective"):
         services.capa_transition(capa, "reopen", actor=staff, reason="I think so")

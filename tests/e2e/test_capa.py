@@ -3,7 +3,10 @@ staff investigate (5 Whys, fishbone), plan and implement actions, a colleague ve
 effectiveness, and the Quality Manager closes it with an electronic signature.
 Screenshots: tests/e2e/artifacts/capa-{form,root-cause-form,detail,fishbone,closed,list}.png."""
 
+import datetime
+
 import pytest
+import time_machine
 from playwright.sync_api import expect
 
 from capa.models import Capa
@@ -110,21 +113,24 @@ def test_complaint_to_closed_capa(browser, live_server, login, screenshot, staff
     screenshot(page, "capa-detail")
     page.locator("#fishbone").screenshot(path=str(_artifact("capa-fishbone")))
 
-    # A colleague verifies; the manager signs the closure (a wrong password first).
-    other = as_user(verifier)
-    other.goto(f"{live_server.url}/capa/{capa.pk}/")
-    take(other, "Verified effective", evidence="No occlusion complaint since the rework; six sensor lots tested.")
-    expect(other.locator(".capa-check .badge").first).to_have_text("Effective")
-    boss = as_user(manager)
-    boss.goto(f"{live_server.url}/capa/{capa.pk}/")
-    take(boss, "Close", password="not-my-password", reason="Verified effective")
-    expect(boss.locator(".messages .error")).to_contain_text("password is not correct")
-    assert Capa.objects.get(pk=capa.pk).status == "effectiveness_check"
-    take(boss, "Close", password=PASSWORD, reason="Verified effective")
-    expect(boss.locator(".page-head .badge").first).to_have_text("Closed")
-    expect(boss.locator(".sig")).to_contain_text("Approved for closure")
-    assert Signature.objects.filter(signer=manager, meaning="Approved for closure").count() == 1
-    screenshot(boss, "capa-closed")
+    # The observation window ends: a colleague verifies; the manager signs the closure (a wrong
+    # password first). The live server runs in this process, so the moved clock is its clock.
+    due = capa.checks.get().due_date
+    with time_machine.travel(datetime.datetime.combine(due, datetime.time(9), tzinfo=datetime.UTC), tick=True):
+        other = as_user(verifier)
+        other.goto(f"{live_server.url}/capa/{capa.pk}/")
+        take(other, "Verified effective", evidence="No occlusion complaint since the rework; six sensor lots tested.")
+        expect(other.locator(".capa-check .badge").first).to_have_text("Effective")
+        boss = as_user(manager)
+        boss.goto(f"{live_server.url}/capa/{capa.pk}/")
+        take(boss, "Close", password="not-my-password", reason="Verified effective")
+        expect(boss.locator(".messages .error")).to_contain_text("password is not correct")
+        assert Capa.objects.get(pk=capa.pk).status == "effectiveness_check"
+        take(boss, "Close", password=PASSWORD, reason="Verified effective")
+        expect(boss.locator(".page-head .badge").first).to_have_text("Closed")
+        expect(boss.locator(".sig")).to_contain_text("Approved for closure")
+        assert Signature.objects.filter(signer=manager, meaning="Approved for closure").count() == 1
+        screenshot(boss, "capa-closed")
 
     # The complaint shows its CAPA; the list shows the closed CAPA.
     boss.goto(f"{live_server.url}/complaints/{complaint.pk}/")
