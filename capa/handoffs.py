@@ -16,7 +16,7 @@ _OWNER_STEP = {
 
 
 @register("capa.capa")
-def capa_waiting_for(capa: Capa) -> Handoff | None:
+def capa_waiting_for(capa: Capa, known: dict) -> Handoff | None:
     if capa.status in _OWNER_STEP:
         return Handoff(what=_OWNER_STEP[capa.status], people=[capa.owner])
     if capa.status != CapaStatus.EFFECTIVENESS_CHECK:

@@ -3,7 +3,9 @@ person's "My work", tells them once (in-app and e-mail through the outbox), and 
 says who must act next.
 
 The kernel keeps the mechanism; each app fills the registry in its own `handoffs.py` (imported
-at start-up by qms.apps) with one function per model: `waiting_for(record) -> Handoff | None`.
+at start-up by qms.apps) with one function per model: `waiting_for(record, known) -> Handoff | None`,
+where `known` is what the page has loaded already (its template context), so that saying who
+must act costs the page no query it has made before.
 Services call `announce()` in the transaction that puts the record in the waiting state; the
 in-app row and the outbox e-mail are written there, and delivered on commit by notifications.
 """
@@ -31,7 +33,7 @@ class Handoff:
         return ", ".join(names) or self.group or "nobody (assign someone)"
 
 
-WaitingFor = Callable[[object], "Handoff | None"]
+WaitingFor = Callable[[object, dict], "Handoff | None"]
 REGISTRY: dict[str, WaitingFor] = {}
 
 
@@ -45,9 +47,9 @@ def register(model_label: str):
     return decorate
 
 
-def waiting_for(record) -> Handoff | None:
+def waiting_for(record, known: dict | None = None) -> Handoff | None:
     function = REGISTRY.get(record._meta.label_lower)
-    return function(record) if function is not None else None
+    return function(record, known or {}) if function is not None else None
 
 
 def announce(
