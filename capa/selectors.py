@@ -3,7 +3,18 @@
 import textwrap
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -159,14 +170,42 @@ def my_work(user) -> list[WorkSection]:
         .select_related("capa")
         .order_by("due_date", "id")[:10]
     )
-    checks = list(
-        EffectivenessCheck.objects.filter(verifier=user, result=CheckResult.PENDING, capa__status=CapaStatus.EFFECTIVENESS_CHECK)
-        .select_related("capa")
-        .order_by("due_date", "id")[:10]
-    )
-    capas = list(Capa.objects.filter(owner=user, status__in=OPEN_STATES).order_by("due_date", "id")[:10])
-    list_url = reverse("capa:list")
     today = timezone.localdate()
+    # One query for three sections (issue 18 item 3 added the third within the 12-query budget
+    # of My work): the CAPAs I own, the CAPAs with an effectiveness check I verify (the earliest
+    # due of my pending checks rides along as annotations), and, for a Quality Manager, the CAPAs
+    # waiting for a closure signature. Split in Python.
+    is_signer = qms_roles.has_role(user, qms_roles.MANAGER)
+    pending = EffectivenessCheck.objects.filter(capa=OuterRef("pk"), result=CheckResult.PENDING)
+    mine = pending.filter(verifier=user).order_by(F("due_date").asc(nulls_last=True), "id")
+    awaiting_closure = (
+        Q(status=CapaStatus.EFFECTIVENESS_CHECK)
+        & ~Exists(pending)
+        & Exists(EffectivenessCheck.objects.filter(capa=OuterRef("pk"), result=CheckResult.EFFECTIVE))
+    )
+    to_verify = Q(status=CapaStatus.EFFECTIVENESS_CHECK) & Exists(mine)
+    wanted = Q(owner=user, status__in=OPEN_STATES) | to_verify | (awaiting_closure if is_signer else Q(pk__in=[]))
+    rows = list(
+        Capa.objects.filter(wanted)
+        .annotate(
+            is_awaiting_closure=ExpressionWrapper(awaiting_closure, output_field=BooleanField()),
+            my_check_id=Subquery(mine.values("id")[:1]),
+            my_check_due=Subquery(mine.values("due_date")[:1]),
+            my_check_criteria=Subquery(mine.values("criteria")[:1]),
+        )
+        .order_by("due_date", "id")[:40]
+    )
+    capas = [c for c in rows if c.owner_id == user.pk and c.status in OPEN_STATES][:10]
+    to_sign = [c for c in rows if is_signer and c.is_awaiting_closure][:10]
+    checks = sorted(
+        (
+            EffectivenessCheck(pk=c.my_check_id, capa=c, criteria=c.my_check_criteria, due_date=c.my_check_due)
+            for c in rows
+            if c.my_check_id is not None and c.status == CapaStatus.EFFECTIVENESS_CHECK
+        ),
+        key=lambda check: (check.due_date is None, check.due_date or today, check.pk),
+    )[:10]
+    list_url = reverse("capa:list")
     return [
         WorkSection(
             title="My CAPA actions",
@@ -179,6 +218,18 @@ def my_work(user) -> list[WorkSection]:
             template="capa/_mywork_checks.html",
             items=[{"check": c, "overdue": c.due_date is not None and c.due_date < today} for c in checks],
             empty_text="No effectiveness check is waiting for your verdict.",
+        ),
+        *(
+            [
+                WorkSection(
+                    title="CAPAs waiting for a closure signature",
+                    template="capa/_mywork_capas.html",
+                    items=[{"capa": c, "overdue": c.due_date < today} for c in to_sign],
+                    empty_text="No CAPA waits for a closure signature.",
+                )
+            ]
+            if is_signer
+            else []
         ),
         WorkSection(
             title="CAPAs I own",

@@ -647,6 +647,12 @@ def check_record_result(
             reason=f"Effectiveness check not effective: {reason}",
         )
         notify_reopened(capa, reason=reason)
+    elif check.result == CheckResult.EFFECTIVE:
+        from capa.handoffs import announce_closure
+
+        capa = Capa.objects.get(pk=check.capa_id)
+        if capa.status == CapaStatus.EFFECTIVENESS_CHECK and not capa.checks.filter(result=CheckResult.PENDING).exists():
+            announce_closure(capa)
     return check
 
 

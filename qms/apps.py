@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
 
 
 class QmsConfig(AppConfig):
@@ -10,6 +11,8 @@ class QmsConfig(AppConfig):
         from qms import checks, security_events  # noqa: F401  (deploy checks; log-in and lock-out receivers)
         from qms.permissions_sync import sync_role_permissions
 
+        # Each app's handoffs.py fills the hand-off registry (qms.handoffs).
+        autodiscover_modules("handoffs")
         post_migrate.connect(sync_role_permissions, dispatch_uid="qms.sync_role_permissions")
         from qms.audit.search import ensure_search_indexes
 

@@ -240,3 +240,22 @@ class ApiToken(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class HandoffNotice(models.Model):
+    """One row per hand-off announced: a record entered a state in which it waits for someone,
+    and they were told (qms.handoffs). The unique key makes a second call, a retried task or a
+    second sweep a no-op, so each hand-off is notified once (ARCHITECTURE.md rule 4)."""
+
+    record_label = models.CharField(max_length=100)  # "capa.capa"
+    record_id = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=100)  # "awaiting_closure_signature"
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_label", "record_id", "state"], name="qms_handoff_once_per_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.record_label}#{self.record_id} {self.state}"

@@ -2,15 +2,19 @@
 caller's transaction; delivery is a task queued on commit and retried by a beat sweep, so each
 e-mail goes out at least once even if the worker or the broker was down (ARCHITECTURE.md rule 4)."""
 
+import logging
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import connections, transaction
 from django.utils import timezone
 
 from qms.models import Notification, OutboxMessage
+
+logger = logging.getLogger(__name__)
 
 
 def notify(recipients: Iterable, *, subject: str, body: str = "", url: str = "", email: bool = True) -> list[Notification]:
@@ -153,6 +157,8 @@ def outbox_deliver(message_id: int) -> bool:
         except Exception as exc:  # SMTP errors of every kind: keep the row for the next sweep
             message.last_error = str(exc)[:2000]
             message.save(update_fields=["attempts", "last_error"])
+            if message.attempts == MAX_ATTEMPTS:
+                _tell_administrators_undeliverable(message)
             return False
         message.sent_at = timezone.now()
         message.last_error = ""
@@ -160,10 +166,32 @@ def outbox_deliver(message_id: int) -> bool:
         return True
 
 
+MAX_ATTEMPTS = 20  # the sweep gives up on a message after this many failed attempts
+
+
+def _tell_administrators_undeliverable(message: OutboxMessage) -> None:
+    """A message that failed MAX_ATTEMPTS times is no longer retried: it is not dropped
+    silently, the administrators get an in-app notification (not an e-mail, which may fail the
+    same way) and the log says so (issue 18 item 3). Runs once: attempts reach the limit once."""
+    from qms import roles as qms_roles
+
+    logger.error(
+        "outbox message %s to %s failed %s times and is no longer retried: %s",
+        message.pk, message.to_email, message.attempts, message.last_error[:300],
+    )
+    administrators = get_user_model().objects.filter(groups__name=qms_roles.ADMINISTRATOR, is_active=True).distinct()
+    notify(
+        administrators,
+        subject=f"E-mail to {message.to_email} could not be delivered ({message.attempts} attempts)",
+        body=f"Subject: {message.subject}\nLast error: {message.last_error[:500]}",
+        email=False,
+    )
+
+
 def outbox_pending_ids(*, older_than_seconds: int = 60, limit: int = 500) -> list[int]:
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     return list(
-        OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=20)
+        OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lte=cutoff, attempts__lt=MAX_ATTEMPTS)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

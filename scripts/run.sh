@@ -15,17 +15,46 @@ mkdir -p "$VAR_DIR/broker/queue" "$VAR_DIR/broker/processed" "$VAR_DIR/broker/co
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 
+# Stopping (issue 18 item 10): Ctrl-C or SIGTERM stops everything within STOP_GRACE seconds.
+# The worker gets TERM (warm shutdown: running tasks may finish; tasks are acks_late, so an
+# interrupted one is redelivered), and whatever still runs after the grace period is KILLed,
+# children first. Only this script's own descendants are signalled, never the caller's group.
+STOP_GRACE=${STOP_GRACE:-6}
+descendants() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do
+    descendants "$child"
+    echo "$child"
+  done
+}
 cleanup() {
-  trap - INT TERM EXIT
+  trap - EXIT
+  trap '' INT TERM
   echo "Stopping web server, worker and beat ..."
-  kill 0 2>/dev/null || true
+  local pids deadline
+  pids=$(descendants $$)
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+  deadline=$((SECONDS + STOP_GRACE))
+  while [ -n "$(descendants $$)" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+  pids=$(descendants $$)
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  wait 2>/dev/null || true
+  exit 0
 }
 trap cleanup INT TERM EXIT
 
-.venv/bin/celery -A qms worker -B --loglevel=WARNING --concurrency=2 \
+# The threads pool: one worker process (with embedded beat), no fork pool to wind down; heartbeat,
+# gossip and mingle are for multi-worker clusters and only delay start and stop here.
+.venv/bin/celery -A qms worker -B --loglevel=WARNING --pool=threads --concurrency=2 \
+  --without-heartbeat --without-gossip --without-mingle \
   --schedule "$VAR_DIR/celerybeat-schedule" &
 
 echo
 echo "QMS is starting at http://$HOST:$PORT/  (log in with the users above; Ctrl-C stops everything)"
 echo
-$PY manage.py runserver "$HOST:$PORT" --noreload
+# In the background so the trap runs at once on a signal (bash defers traps while a foreground
+# command runs).
+$PY manage.py runserver "$HOST:$PORT" --noreload &
+wait

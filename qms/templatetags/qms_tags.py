@@ -38,3 +38,11 @@ def humanize_code(code) -> str:
     """"plan_actions" -> "Plan actions": workflow and history codes shown as words."""
     text = str(code or "").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+@register.inclusion_tag("qms/_waiting_for.html", takes_context=True)
+def waiting_for(context, record):
+    """'Waiting for: <names> — <what>' on a record page (qms.handoffs); nothing when nobody is."""
+    from qms.handoffs import waiting_for as handoff_for
+
+    return {"handoff": handoff_for(record, context.flatten())}
