@@ -47,7 +47,7 @@ from qms import roles as qms_roles
 from qms.errors import DomainError
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
-from qms.web import TransitionView, record_audit_context
+from qms.web import TransitionView, record_audit_context, refuse_form
 
 PAGE_SIZE = 25
 
@@ -359,15 +359,14 @@ class EvidenceUploadView(RoleRequiredMixin, View):
     def post(self, request, pk):
         action = get_object_or_404(CapaAction.objects.select_related("capa"), pk=pk)
         form = EvidenceForm(request.POST, request.FILES)
+        form_id = f"attach-evidence-{action.pk}"
         if not form.is_valid():
-            messages.error(request, "Choose a file to upload as evidence.")
-        else:
-            try:
-                evidence = services.action_add_evidence(action, actor=request.user, upload=form.cleaned_data["file"])
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, f"Evidence {evidence.original_name} added to {action}.")
+            return refuse_form(request, action.get_absolute_url(), form_id, {"file": ["Choose a file to upload as evidence."]})
+        try:
+            evidence = services.action_add_evidence(action, actor=request.user, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            return refuse_form(request, action.get_absolute_url(), form_id, {"file": [exc.message]})
+        messages.success(request, f"Evidence {evidence.original_name} added to {action}.")
         return redirect(action.get_absolute_url())
 
 

@@ -51,7 +51,7 @@ from qms.audit.selectors import mark_signatures, record_history
 from qms.errors import DomainError
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
-from qms.web import TransitionView
+from qms.web import TransitionView, form_errors, refuse_form
 
 PUBLIC_FORM_LIMIT = 5  # submissions per address per hour
 PUBLIC_FORM_WINDOW = 3600
@@ -258,17 +258,19 @@ class AttachmentUploadView(RoleRequiredMixin, View):
         complaint = get_object_or_404(Complaint, pk=pk)
         form = AttachmentForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a file to attach." if "file" in form.errors else "The file could not be attached.")
-            return redirect(complaint.get_absolute_url())
+            errors = form_errors(form)
+            if "file" in errors:
+                errors["file"] = ["Choose a file to attach."]
+            return refuse_form(request, complaint.get_absolute_url(), "attach", errors)
         try:
             services.attachment_add(
                 complaint=complaint, actor=request.user, uploaded_file=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
             )
         except DomainError as exc:
-            messages.error(request, f"Not attached: {exc.message}")
-        else:
-            messages.success(request, "File attached.")
+            errors = {f: m for f, m in exc.field_errors.items() if f == "description"} or {"file": [f"Not attached: {exc.message}"]}
+            return refuse_form(request, complaint.get_absolute_url(), "attach", errors)
+        messages.success(request, "File attached.")
         return redirect(complaint.get_absolute_url())
 
 
@@ -298,15 +300,13 @@ class CommunicationAddView(RoleRequiredMixin, View):
         complaint = get_object_or_404(Complaint, pk=pk)
         form = CommunicationForm(request.POST)
         if not form.is_valid():
-            problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items() if f in form.fields)
-            messages.error(request, f"Not logged: {problems or 'check the entry'}.")
-            return redirect(complaint.get_absolute_url())
+            return refuse_form(request, complaint.get_absolute_url(), "log-message", form_errors(form))
         try:
             services.communication_add(complaint=complaint, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, f"Not logged: {exc.message}")
-        else:
-            messages.success(request, "Logged in the communication log.")
+            errors = {f: m for f, m in exc.field_errors.items() if f in form.fields} or {"__all__": [f"Not logged: {exc.message}"]}
+            return refuse_form(request, complaint.get_absolute_url(), "log-message", errors)
+        messages.success(request, "Logged in the communication log.")
         return redirect(f"{complaint.get_absolute_url()}#communications")
 
 

@@ -38,3 +38,34 @@ def humanize_code(code) -> str:
     """"plan_actions" -> "Plan actions": workflow and history codes shown as words."""
     text = str(code or "").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+@register.simple_tag(takes_context=True)
+def refused_form(context, form_id, key=None, form=None):
+    """The field errors of a form refused by qms.web.refuse_form, when it is the form `form_id`
+    (taken from the session once: a reload shows the form clean again), else {}. Given the
+    page's unbound `form`, the errors are put on it, so qms/_form_fields.html shows each next
+    to its field. {% refused_form "attach" as refused %} ... {{ refused.file }}; a form per row
+takes the row's key: {% refused_form "attach-evidence" action.pk as refused %} is the form "attach-evidence-12"."""
+    from qms.web import REFUSED_FORM_SESSION_KEY
+
+    if key is not None:  # {% refused_form "evidence" action.pk %}: the form "evidence-12"
+        form_id = f"{form_id}-{key}"
+    request = context.get("request")
+    session = getattr(request, "session", None)
+    if session is None:
+        return {}
+    refused = session.get(REFUSED_FORM_SESSION_KEY)
+    if not refused or refused.get("form") != str(form_id):
+        return {}
+    del session[REFUSED_FORM_SESSION_KEY]
+    errors = refused.get("errors") or {}
+    if form is not None:
+        from django.forms.utils import ErrorDict, ErrorList
+
+        known = {name: ErrorList(messages) for name, messages in errors.items() if name in form.fields}
+        rest = [m for name, messages in errors.items() if name not in form.fields for m in messages]
+        if rest:
+            known["__all__"] = ErrorList(rest, error_class="nonfield")
+        form._errors = ErrorDict(known)
+    return errors or {"__all__": ["The form was refused."]}
