@@ -69,3 +69,26 @@ takes the row's key: {% refused_form "attach-evidence" action.pk as refused %} i
             known["__all__"] = ErrorList(rest, error_class="nonfield")
         form._errors = ErrorDict(known)
     return errors or {"__all__": ["The form was refused."]}
+
+
+@register.simple_tag(takes_context=True)
+def record_exports(context, record):
+    """A record page's "Dossier PDF" and "Audit trail" links, one click away (issue 18 item 6),
+    for the roles that may read the audit trail; nothing for the others or for a record
+    without history."""
+    from django.urls import reverse
+
+    from qms import roles as qms_roles
+    from qms.audit.registry import historical_model_for
+    from qms.audit.views import AUDIT_READERS
+
+    user = getattr(context.get("request"), "user", None)
+    if record is None or user is None or not (qms_roles.roles_of(user) & AUDIT_READERS):
+        return ""
+    label = record._meta.label_lower
+    if historical_model_for(label) is None:
+        return ""
+    return format_html(
+        '<a class="btn secondary" data-export="pdf" href="{}">Dossier PDF</a> <a class="btn secondary" href="{}">Audit trail</a>',
+        reverse("audit-record-pdf", args=[label, record.pk]), reverse("audit-record", args=[label, record.pk]),
+    )
