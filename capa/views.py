@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from capa import selectors, services
+from capa.exports import CAPA_COLUMNS
 from capa.filters import CapaFilter
 from capa.forms import (
     ActionEditForm,
@@ -45,6 +46,7 @@ from capa.workflow import (
 )
 from qms import roles as qms_roles
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, record_audit_context, refuse_form
@@ -55,10 +57,18 @@ PAGE_SIZE = 25
 class CapaListView(RoleRequiredMixin, TemplateView):
     template_name = "capa/list.html"
 
+    def filtered(self):
+        filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
+        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.filtered()[1], CAPA_COLUMNS, name="capas", fmt=fmt)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
-        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        filterset, queryset = self.filtered()
         page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             filter=filterset,

@@ -19,6 +19,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from complaints import selectors, services
+from complaints.exports import COMPLAINT_COLUMNS
 from complaints.filters import ComplaintFilter
 from complaints.forms import (
     AttachmentForm,
@@ -49,6 +50,7 @@ from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
 from qms.audit.selectors import mark_signatures, record_history
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, form_errors, refuse_form
@@ -76,6 +78,11 @@ class ComplaintListView(RoleRequiredMixin, ListView):
     def get_queryset(self):
         self.filterset = ComplaintFilter(self.request.GET or None, queryset=selectors.complaint_list_for_user(self.request.user))
         return self.filterset.qs
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.get_queryset(), COMPLAINT_COLUMNS, name="complaints", fmt=fmt)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
