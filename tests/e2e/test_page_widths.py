@@ -118,7 +118,9 @@ def demo_pages(transactional_db):
     from qms import roles as qms_roles
     from tests.conftest import make_user
 
+    started = time.monotonic()
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    print(f"seed_demo took {time.monotonic() - started:.0f}s")
     users = {
         name: get_user_model().objects.get(username=name)
         for name in ("staff", "manager", "auditor", "employee")
@@ -126,6 +128,7 @@ def demo_pages(transactional_db):
     users["administrator"] = make_user("administrator", qms_roles.ADMINISTRATOR)
     users["outsider"] = make_user("outsider")
     routes, _problems = routes_to_walk()
+    routes_by_name = {route.name: route for route in routes}
     urls = {}
     for route in routes:
         if route.is_api or route.is_admin or route.name in NOT_PAGES or not route.answers_get():
@@ -136,6 +139,10 @@ def demo_pages(transactional_db):
     # One-time links (a survey's token) are spent by nothing here, but keep them last.
     pages: dict[str, list[tuple[str, str]]] = {}
     sessions = {}
+    # Whether a URL is a page (HTML) or a download is asked once, of the first persona that
+    # may open it; the others open it in the browser (a 403 or 404 there is the URL walk's
+    # concern, not a layout's, and is skipped).
+    is_page: dict[str, bool] = {}
     for persona in ("anonymous", *PERSONAS):
         client = Client(raise_request_exception=False)
         if persona != "anonymous":
@@ -143,16 +150,19 @@ def demo_pages(transactional_db):
             sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
         pages[persona] = []
         for name, url in urls.items():
-            route = next(r for r in routes if r.name == name)
+            route = routes_by_name[name]
             if persona == "anonymous" and route.login_required:
                 continue
             if persona != "anonymous" and 200 not in expected_for(route, persona, users[persona]):
                 continue
-            response = client.get(url)
-            if response.status_code == 200 and response.get("Content-Type", "").startswith(
-                "text/html"
-            ):
+            if name not in is_page:
+                response = client.get(url)
+                if response.status_code != 200:
+                    continue
+                is_page[name] = response.get("Content-Type", "").startswith("text/html")
+            if is_page[name]:
                 pages[persona].append((name, url))
+    print(f"seed_demo and the choice of pages took {time.monotonic() - started:.0f}s")
     return pages, sessions
 
 
@@ -183,8 +193,7 @@ def test_every_page_fits_a_phone_and_a_desktop(browser, live_server, demo_pages)
             response = page.goto(f"{live_server.url}{url}", wait_until="load")
             visits += 1
             if response is None or response.status != 200:
-                failures.append(f"{where}: answered {response and response.status}")
-                continue
+                continue  # scoped away from this persona (the URL walk checks the answers)
             covered.add(name)
             check_layout(page, PHONE, where, failures)
             first_view = name not in shot_taken or name in SHOT_EVERY_PERSONA
