@@ -110,6 +110,30 @@ def check_layout(page, size: dict, where: str, failures: list[str]) -> None:
             )
 
 
+MATRIX_TOTALS = """() => {
+  const box = document.querySelector('.mx-wrap').getBoundingClientRect();
+  const foot = document.querySelector('#training-matrix tfoot td:last-child').getBoundingClientRect();  // cells stick, rows do not
+  const wrap = document.querySelector('.mx-wrap');
+  return {boxTop: box.top, boxBottom: box.bottom, footTop: foot.top, footBottom: foot.bottom,
+          scrolls: wrap.scrollHeight > wrap.clientHeight + 1};
+}"""
+
+
+def check_matrix_totals_in_view(page, where: str, failures: list[str]) -> None:
+    """Issue 18 item 8: on a short screen the matrix scrolls inside its box; its totals row stays
+    in view at the bottom of the box (sticky), not clipped below it."""
+    page.set_viewport_size({"width": 1440, "height": 480})
+    page.locator(".mx-wrap").scroll_into_view_if_needed()
+    box = page.evaluate(MATRIX_TOTALS)
+    if not box["scrolls"]:
+        failures.append(
+            f"{where} at 1440 x 480: the matrix box does not scroll; the totals check proves nothing"
+        )
+    elif box["footBottom"] > box["boxBottom"] + 1 or box["footTop"] < box["boxTop"]:
+        failures.append(f"{where} at 1440 x 480: the totals row is clipped ({box})")
+    page.set_viewport_size(DESKTOP)
+
+
 @pytest.fixture
 def demo_pages(transactional_db):
     """seed_demo, the walk's personas, and per persona the HTML pages it may open."""
@@ -204,6 +228,8 @@ def test_every_page_fits_a_phone_and_a_desktop(browser, live_server, demo_pages)
                 )
             page.set_viewport_size(DESKTOP)
             check_layout(page, DESKTOP, where, failures)
+            if name == "training:matrix":
+                check_matrix_totals_in_view(page, where, failures)
             if first_view:
                 page.screenshot(
                     path=str(shots / f"{name.replace(':', '-')}--{persona}--1440.png"),
