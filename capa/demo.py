@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from capa import services
 from capa.models import Capa, CapaAction, EffectivenessCheck
+from complaints.demo import SERIAL_LIST
 from qms.demo import DEMO_PASSWORD
 from qms.history import set_history
 
@@ -122,7 +123,7 @@ def seed(log=print) -> None:
     capa = create(
         "Occlusion alarm does not sound on Volumat 200 pumps",
         complaints=[complaint("Occlusion alarm silent during infusion"), complaint("Occlusion alarm delayed on second pump")],
-        problem_statement="Two Volumat 200 pumps at Northwick General did not raise the downstream occlusion alarm in time (silent for ~10 min, and 4 min late). Risk of under-infusion.",
+        problem_statement="Two Volumat 200 pumps at Northwick General did not raise the downstream occlusion alarm in time (silent for ~10 min, and 4 min late). Risk of under-infusion. Pumps in scope: " + SERIAL_LIST,
         severity=5,
         occurrence=3,
         containment_action="Pumps with sensors from lot PS-2291 quarantined; loan pumps sent; customers informed by field safety notice.",

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from capa import selectors, services
+from capa.exports import CAPA_COLUMNS
 from capa.filters import CapaFilter
 from capa.forms import (
     ActionEditForm,
@@ -47,10 +48,11 @@ from capa.workflow import (
 )
 from qms import roles as qms_roles
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.uploads import clean_file_name, protect_download
-from qms.web import TransitionView, record_audit_context
+from qms.web import TransitionView, record_audit_context, refuse_form
 
 PAGE_SIZE = 25
 
@@ -58,10 +60,18 @@ PAGE_SIZE = 25
 class CapaListView(RoleRequiredMixin, TemplateView):
     template_name = "capa/list.html"
 
+    def filtered(self):
+        filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
+        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.filtered()[1], CAPA_COLUMNS, name="capas", fmt=fmt)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
-        queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        filterset, queryset = self.filtered()
         page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
         context.update(
             filter=filterset,
@@ -363,15 +373,14 @@ class EvidenceUploadView(RoleRequiredMixin, View):
     def post(self, request, pk):
         action = get_object_or_404(CapaAction.objects.select_related("capa"), pk=pk)
         form = EvidenceForm(request.POST, request.FILES)
+        form_id = f"attach-evidence-{action.pk}"
         if not form.is_valid():
-            messages.error(request, "Choose a file to upload as evidence.")
-        else:
-            try:
-                evidence = services.action_add_evidence(action, actor=request.user, upload=form.cleaned_data["file"])
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, f"Evidence {evidence.original_name} added to {action}.")
+            return refuse_form(request, action.get_absolute_url(), form_id, {"file": ["Choose a file to upload as evidence."]})
+        try:
+            evidence = services.action_add_evidence(action, actor=request.user, upload=form.cleaned_data["file"])
+        except DomainError as exc:
+            return refuse_form(request, action.get_absolute_url(), form_id, {"file": [exc.message]})
+        messages.success(request, f"Evidence {evidence.original_name} added to {action}.")
         return redirect(action.get_absolute_url())
 
 

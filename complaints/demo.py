@@ -35,9 +35,19 @@ CUSTOMERS = [
     ("James O'Neill", "Lakeside Medical Centre", "procurement@lakeside-mc.example", "+44 1632 960555"),
 ]
 
+# Real text is not polite: a pasted link and a serial-number list without a space, carried by
+# the first complaint so that every page showing it is tried with them (issue 18 item 2).
+PASTED_URL = (
+    "https://service.northwick-hospital.example/biomed/tickets/INC-2026-118734/attachments/"
+    "pump-event-log-export?device=INF-200&serial=200-11873&from=2026-03-01T00:00:00Z&to=2026-03-02T23:59:59Z"
+    "&fields=alarm_state,occlusion_pressure_downstream,occlusion_pressure_upstream,battery_level,rate_ml_h"
+    "&format=csv&signature=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+)
+SERIAL_LIST = ",".join(f"200-{n}" for n in range(11873, 11913))
+
 # (title, description, customer index, product code, category, severity, channel, hours ago, final state, extras)
 COMPLAINTS = [
-    ("Occlusion alarm silent during infusion", "Nurse noticed the line was occluded for ~10 minutes; the downstream occlusion alarm did not sound. Patient unharmed. Pump SN 200-11873 quarantined.", 0, "INF-200", "Product defect", "high", "phone", 220, "closed", {"csat": 4, "ces": 5, "nps": 8, "comment": "Thorough investigation and a loan pump the same day."}),
+    ("Occlusion alarm silent during infusion", "Nurse noticed the line was occluded for ~10 minutes; the downstream occlusion alarm did not sound. Patient unharmed. Pump SN 200-11873 quarantined. Event log: " + PASTED_URL + " Pumps of the same lot: " + SERIAL_LIST, 0, "INF-200", "Product defect", "high", "phone", 220, "closed", {"csat": 4, "ces": 5, "nps": 8, "comment": "Thorough investigation and a loan pump the same day."}),
     ("Occlusion alarm delayed on second pump", "Same ward, different pump: the occlusion alarm came after 4 minutes instead of under 1 minute.", 0, "INF-200", "Product defect", "high", "email", 30, "investigating", {}),
     ("Pump alarm volume too low", "Alarm barely audible on a busy ward; maximum volume set.", 5, "INF-200", "Product defect", "medium", "email", 2, "acknowledged", {}),
     ("Catheter kit missing guidewire", "One kit of lot CVC-2611 opened in theatre had no guidewire. Procedure delayed 15 minutes.", 0, "CVC-14", "Packaging / labelling", "critical", "phone", 96, "new", {}),
@@ -79,7 +89,7 @@ FAILURE_MODES = {
 
 COMMUNICATIONS = {
     "Occlusion alarm silent during infusion": [
-        ("inbound", "phone", "Ward manager reported the silent alarm; pump quarantined, loan pump requested."),
+        ("inbound", "phone", "Ward manager reported the silent alarm; pump quarantined, loan pump requested. Log: " + PASTED_URL),
         ("outbound", "email", "Confirmed receipt, reference sent, loan pump dispatched by courier."),
         ("outbound", "email", "Sent the investigation summary: faulty pressure sensor in one lot; field action for 37 pumps."),
     ],
@@ -139,7 +149,7 @@ def seed(log=print) -> None:
             failure_mode=failure_modes.get((category, FAILURE_MODES.get(title, ""))),
             severity=severity,
             channel=channel,
-            lot_number=f"LOT-{2600 + index}" if code else "",
+            lot_number=(SERIAL_LIST[:80] if index == 0 else f"LOT-{2600 + index}") if code else "",
             udi=f"(01)0506{index:04d}1234(17)271231" if code and code != "SVC-FIELD" else "",
             assignee=assignee,
             received_at=now - timedelta(hours=hours_ago),

@@ -19,6 +19,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from complaints import selectors, services
+from complaints.exports import COMPLAINT_COLUMNS
 from complaints.filters import ComplaintFilter
 from complaints.forms import (
     AttachmentForm,
@@ -51,10 +52,11 @@ from complaints.workflow import COMPLAINT_WORKFLOW
 from qms import roles as qms_roles
 from qms.audit.selectors import mark_signatures, record_history
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.uploads import clean_file_name, protect_download
-from qms.web import TransitionView
+from qms.web import TransitionView, form_errors, refuse_form
 
 PUBLIC_FORM_LIMIT = 5  # submissions per address per hour
 PUBLIC_FORM_WINDOW = 3600
@@ -79,6 +81,11 @@ class ComplaintListView(RoleRequiredMixin, ListView):
     def get_queryset(self):
         self.filterset = ComplaintFilter(self.request.GET or None, queryset=selectors.complaint_list_for_user(self.request.user))
         return self.filterset.qs
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.get_queryset(), COMPLAINT_COLUMNS, name="complaints", fmt=fmt)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -261,17 +268,19 @@ class AttachmentUploadView(RoleRequiredMixin, View):
         complaint = get_object_or_404(Complaint, pk=pk)
         form = AttachmentForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a file to attach." if "file" in form.errors else "The file could not be attached.")
-            return redirect(complaint.get_absolute_url())
+            errors = form_errors(form)
+            if "file" in errors:
+                errors["file"] = ["Choose a file to attach."]
+            return refuse_form(request, complaint.get_absolute_url(), "attach", errors)
         try:
             services.attachment_add(
                 complaint=complaint, actor=request.user, uploaded_file=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
             )
         except DomainError as exc:
-            messages.error(request, f"Not attached: {exc.message}")
-        else:
-            messages.success(request, "File attached.")
+            errors = {f: m for f, m in exc.field_errors.items() if f == "description"} or {"file": [f"Not attached: {exc.message}"]}
+            return refuse_form(request, complaint.get_absolute_url(), "attach", errors)
+        messages.success(request, "File attached.")
         return redirect(complaint.get_absolute_url())
 
 
@@ -301,15 +310,13 @@ class CommunicationAddView(RoleRequiredMixin, View):
         complaint = get_object_or_404(Complaint, pk=pk)
         form = CommunicationForm(request.POST)
         if not form.is_valid():
-            problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items() if f in form.fields)
-            messages.error(request, f"Not logged: {problems or 'check the entry'}.")
-            return redirect(complaint.get_absolute_url())
+            return refuse_form(request, complaint.get_absolute_url(), "log-message", form_errors(form))
         try:
             services.communication_add(complaint=complaint, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, f"Not logged: {exc.message}")
-        else:
-            messages.success(request, "Logged in the communication log.")
+            errors = {f: m for f, m in exc.field_errors.items() if f in form.fields} or {"__all__": [f"Not logged: {exc.message}"]}
+            return refuse_form(request, complaint.get_absolute_url(), "log-message", errors)
+        messages.success(request, "Logged in the communication log.")
         return redirect(f"{complaint.get_absolute_url()}#communications")
 
 

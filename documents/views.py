@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from documents import selectors, services
+from documents.exports import DOCUMENT_COLUMNS
 from documents.filters import DocumentFilter
 from documents.forms import (
     ApprovalRuleForm,
@@ -30,6 +31,7 @@ from documents.workflow import VERSION_WORKFLOW
 from qms import roles as qms_roles
 from qms.audit.selectors import record_history
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.models import Signature, Transition
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
@@ -61,6 +63,11 @@ class DocumentListView(RoleRequiredMixin, ListView):
         self.filterset = DocumentFilter(self.request.GET, queryset=selectors.document_list_for_user(self.request.user))
         queryset = self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
         return queryset
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.get_queryset(), DOCUMENT_COLUMNS, name="documents", fmt=fmt)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

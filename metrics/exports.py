@@ -8,7 +8,9 @@ import io
 
 from django.utils import timezone
 
+from metrics.kpis import KPI_BY_CODE, format_value
 from metrics.selectors import REVIEW_SECTIONS
+from qms.listexport import Column
 
 
 def _cell(value) -> str:
@@ -146,3 +148,17 @@ def review_pdf(review, pack, items, *, organisation: str) -> bytes:
     story.append(Paragraph(escape(f"Exported {timezone.localtime():%Y-%m-%d %H:%M %Z}"), small))
     doc.build(story)
     return out.getvalue()
+
+
+# --- the alert list (issue 18 item 6) ----------------------------------------------------------
+
+ALERT_COLUMNS = [
+    Column("Alert", lambda a: a.pk),
+    Column("KPI", lambda a: KPI_BY_CODE[a.kpi].label),
+    Column("Value", lambda a: format_value(KPI_BY_CODE[a.kpi], a.value)),
+    Column("Threshold", lambda a: float(a.threshold)),
+    Column("Status", lambda a: a.get_status_display()),
+    Column("Raised", lambda a: a.raised_at),
+    Column("Cleared", lambda a: a.cleared_at),
+    Column("CAPA", lambda a: a.capa.reference if a.capa_id else ""),
+]

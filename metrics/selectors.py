@@ -21,6 +21,7 @@ from django.utils import timezone
 from metrics import batch, kpis
 from metrics.batch import as_date
 from metrics.kpis import (
+    DOWN,
     KPI_BY_CODE,
     KPIS,
     LAST,
@@ -63,6 +64,19 @@ class Tile:
         return format_value(self.kpi, self.current.value)
 
     @property
+    def counts(self) -> str:
+        """What a rate counts, beside it: "0 of 1 due in the period"; for no data, why there is
+        none ("nothing fell due in the period"), so that an empty ratio never reads as 0 %."""
+        words = RATIO_COUNTS.get(self.kpi.code)
+        if words is None:
+            return ""
+        of, empty = words
+        numerator, denominator = self.current.numerator, self.current.denominator
+        if not denominator:
+            return empty
+        return f"{int(numerator or 0):,} of {int(denominator):,} {of}"
+
+    @property
     def previous_formatted(self) -> str:
         return format_value(self.kpi, self.previous.value)
 
@@ -97,6 +111,16 @@ class Tile:
     def trend_symbol(self) -> str:
         return {"up": "▲", "down": "▼", "flat": "▶"}.get(self.trend, "")
 
+
+# For the rates: (what "n of m" counts, what to say when m is 0).
+RATIO_COUNTS = {
+    "sla_first_response_rate": ("due in the period", "nothing fell due in the period"),
+    "sla_resolution_rate": ("due in the period", "nothing fell due in the period"),
+    "csat": ("answers scored 4 or 5", "no survey answer in the period"),
+    "complaint_recurrence_rate": ("complaints recurring", "no complaint received in the period"),
+    "capa_on_time_rate": ("closed by their due date", "no CAPA closed in the period"),
+    "capa_effectiveness_rate": ("checks found effective", "no check verified in the period"),
+}
 
 TILE_GROUPS = (
     ("Customers", ("csat", "csat_mean", "nps", "ces", "survey_responses")),
@@ -166,10 +190,39 @@ def _trend_rows(period: Period, codes=TREND_KPIS):
     )
 
 
-def kpi_trends(period: Period, codes=TREND_KPIS, *, rows=None) -> tuple[list[datetime.date], dict[str, list[float | None]]]:
+def last_bucket(period: Period) -> Period:
+    """The trend's last bucket (the day, week or month holding the period's end), cut to the
+    period: the part of the chart that is computed live (see kpi_trends)."""
+    return Period(max(_bucket_of(period.end, trend_bucket(period)), period.start), period.end)
+
+
+def _bucket_of(day: datetime.date, kind: str) -> datetime.date:
+    """The first day of the bucket holding `day`, as Trunc puts it (ISO weeks start on Monday)."""
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    return day
+
+
+def _trend_point(kpi: Kpi, value: float | None) -> float | None:
+    """A point of a trend, with the precision its tile prints (66.7, not 66.6667)."""
+    if value is None:
+        return None
+    return int(round(value)) if kpi.unit == "count" else round(value, kpi.decimals)
+
+
+def kpi_trends(
+    period: Period, codes=TREND_KPIS, *, rows=None, live: dict[str, KpiValue] | None = None,
+) -> tuple[list[datetime.date], dict[str, list[float | None]]]:
     """Each KPI per bucket (day, week or month) over the period, from the daily snapshots in one
     query (or from `rows` fetched with the dashboard's other reads). Ratios roll up exactly (sums
-    of numerators over sums of denominators)."""
+    of numerators over sums of denominators).
+
+    `live`: the KPI values of last_bucket(period) computed now from the records. They replace
+    what the snapshots say of that bucket (today's snapshot is taken tonight, and "Recompute
+    now" recomputes the records, not the snapshots), so the last point of every trend is the
+    live value, the same figure as the tile when the period is that one bucket (issue 18)."""
     if rows is None:
         rows = list(_trend_rows(period, codes))
     buckets: list[datetime.date] = []
@@ -189,9 +242,14 @@ def kpi_trends(period: Period, codes=TREND_KPIS, *, rows=None) -> tuple[list[dat
             value = (values[0] if values else None) if isinstance(values, list) else values
         else:
             value = ratio(row["weighted"], row["den"], 1.0)
-        if value is not None:
-            value = int(round(value)) if kpi.unit == "count" else round(value, 2)
-        cells[(kpi.code, bucket)] = value
+        cells[(kpi.code, bucket)] = _trend_point(kpi, value)
+    if live is not None:
+        bucket = _bucket_of(period.end, trend_bucket(period))
+        if bucket not in buckets:
+            buckets.append(bucket)
+            buckets.sort()
+        for code in codes:
+            cells[(code, bucket)] = _trend_point(KPI_BY_CODE[code], live[code].value)
     return buckets, {code: [cells.get((code, b)) for b in buckets] for code in codes}
 
 
@@ -339,7 +397,9 @@ def dashboard(period: Period, filters: KpiFilters, *, now=None) -> Dashboard:
     """Everything the dashboard shows, live: the KPIs of the period and of the one before it, the
     trend buckets and the live charts are read in one statement (metrics.batch), then the
     targets and the open alerts (two small queries)."""
-    periods = [period, period.previous()]
+    # The period, the one before it (the tiles' arrows) and the trend's last bucket (its live
+    # point), all three in the same statements.
+    periods = [period, period.previous(), last_bucket(period)]
     rows = batch.fetch({
         **kpis.kpi_querysets(periods, filters, now=now),
         "trends": _trend_rows(period),
@@ -347,10 +407,10 @@ def dashboard(period: Period, filters: KpiFilters, *, now=None) -> Dashboard:
         "trainees": kpis.trainee_departments(),
         **_category_and_product_names(),
     })
-    values, previous = kpis.kpis_from_rows(rows, len(periods))
+    values, previous, live_last = kpis.kpis_from_rows(rows, len(periods))
     groups = tile_groups(values, previous, targets_by_kpi())
     kind = trend_bucket(period)
-    buckets, trends = kpi_trends(period, rows=rows["trends"])
+    buckets, trends = kpi_trends(period, rows=rows["trends"], live=live_last)
     labels = [bucket_label(b, kind) for b in buckets]
     received = _named_received(rows["received"], rows["categories"], rows["products"])
     pareto = _pareto(received)
@@ -439,6 +499,28 @@ def _count(value):
     return None if value is None else int(value)
 
 
+def review_status(kpi: Kpi, value, target) -> str:
+    """breached (past the alert threshold), missed (on the bad side of the target), met, or ""
+    without a target or data."""
+    if target is None or value is None:
+        return ""
+    if is_breached(kpi, value, target.threshold):
+        return "breached"
+    return "missed" if is_breached(kpi, value, target.target) else "met"
+
+
+# What a missed target means depends on the KPI's direction: a resolution time over its target
+# is "above target", and worse (issue 18: it read "below target").
+REVIEW_STATUS_LABELS = {
+    ("breached", UP): "below the alert threshold (worse)",
+    ("breached", DOWN): "above the alert threshold (worse)",
+    ("missed", UP): "below target (worse)",
+    ("missed", DOWN): "above target (worse)",
+    ("met", UP): "target met",
+    ("met", DOWN): "target met",
+}
+
+
 def review_input_pack(review: ManagementReview, *, at=None) -> dict:
     """Everything the product holds for the 9.3.2 inputs over the review's period, as plain JSON
     (frozen on the review when the meeting is held)."""
@@ -460,8 +542,8 @@ def review_input_pack(review: ManagementReview, *, at=None) -> dict:
             "formatted": format_value(kpi, value),
             "target": float(target.target) if target else None,
             "threshold": float(target.threshold) if target else None,
-            "status": ("breached" if is_breached(kpi, value, target.threshold) else
-                       "below target" if is_breached(kpi, value, target.target) else "met") if target and value is not None else "",
+            "status": review_status(kpi, value, target),
+            "status_label": REVIEW_STATUS_LABELS.get((review_status(kpi, value, target), kpi.direction), ""),
             "definition": kpi.help,
         })
     in_period = Q(received_at__gte=period.start_at, received_at__lt=period.end_at)

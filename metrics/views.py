@@ -30,6 +30,7 @@ from metrics.models import KpiAlert, KpiTarget, ManagementReview, ReviewItem, Sh
 from metrics.workflow import REVIEW_WORKFLOW
 from qms import roles as qms_roles
 from qms.errors import DomainError, ValidationFailed
+from qms.listexport import export_format, list_export
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, record_audit_context
 
@@ -154,6 +155,8 @@ class AlertListView(RoleRequiredMixin, View):
 
     def get(self, request):
         filterset = AlertFilter(request.GET or None, queryset=selectors.alert_list())
+        if fmt := export_format(request):  # ?export=csv|xlsx: every alert the filters select
+            return list_export(filterset.qs, exports.ALERT_COLUMNS, name="kpi-alerts", fmt=fmt)
         alerts = list(filterset.qs[:200])
         rows = [{"alert": a, "kpi": KPI_BY_CODE[a.kpi], "value": format_value(KPI_BY_CODE[a.kpi], a.value),
                  "cleared_value": format_value(KPI_BY_CODE[a.kpi], a.cleared_value) if a.cleared_at else ""} for a in alerts]

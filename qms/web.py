@@ -12,6 +12,24 @@ from qms.permissions import RoleRequiredMixin
 
 TRANSITION_FIELDS = {"action", "reason", "password", "meaning", "csrfmiddlewaretoken"}
 
+# A form posted from a record page to a URL of its own (an upload, a log entry) is refused by a
+# redirect back to that page, not by re-rendering it (which would need the page's whole view).
+# Its field errors ride in the session for that one rendering, and the redirect's fragment names
+# the form, so the browser lands on it and the error shows next to the field, not in a message
+# at the top of a long page (issue 18 item 4). Read by {% refused_form %} in qms_tags.
+REFUSED_FORM_SESSION_KEY = "qms_refused_form"
+
+
+def refuse_form(request, url: str, form_id: str, errors: dict[str, list[str]]):
+    """Redirect back to `url#form_id`, keeping `errors` ({field: [message, ...]}; "__all__" for
+    the form as a whole) for the form that the page renders with the id `form_id`."""
+    request.session[REFUSED_FORM_SESSION_KEY] = {"form": form_id, "errors": {k: [str(m) for m in v] for k, v in errors.items()}}
+    return redirect(f"{url.split('#', 1)[0]}#{form_id}")
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    return {field: [str(m) for m in messages_] for field, messages_ in form.errors.items()}
+
 
 def record_audit_context(record, user, workflow=None, *, history_limit: int = 50, known=()) -> dict:
     """What every record page shows beside the record: history, signatures, transitions and
@@ -59,8 +77,16 @@ class TransitionView(RoleRequiredMixin, View):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{str(record)}: {action.replace('_', ' ')} done.")
+            messages.success(request, transition_done_message(record))
         return redirect(record.get_absolute_url())
+
+
+def transition_done_message(record) -> str:
+    """What a workflow button did, in words: "SOP-001 rev 2 training of Eve Employee is now
+    completed." (not "complete done"), read from the record as it is after the transition."""
+    record.refresh_from_db()
+    status = record.get_status_display() if hasattr(record, "get_status_display") else ""
+    return f"{record} is now {status.lower()}." if status else f"{record} saved."
 
 
 class ReasonVersionForm(forms.ModelForm):

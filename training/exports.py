@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from qms.listexport import Column
 from training.selectors import CURRENT, DUE, MISSING, OVERDUE, SUPERSEDED
 
 FILLS = {
@@ -93,3 +94,17 @@ def matrix_xlsx(matrix, rows=None) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- the assignment list (issue 18 item 6) -----------------------------------------------------
+
+ASSIGNMENT_COLUMNS = [
+    Column("User", lambda a: a.user.username),
+    Column("Name", lambda a: a.user.full_name),
+    Column("Document", lambda a: a.document_version.document.number),
+    Column("Title", lambda a: a.document_version.document.title),
+    Column("Revision", lambda a: a.document_version.revision),
+    Column("Status", lambda a: a.get_status_display()),
+    Column("Due date", lambda a: a.due_date),
+    Column("Completed", lambda a: a.completed_at),
+]

@@ -14,6 +14,7 @@ from documents.models import DocumentType, DocumentVersion
 from documents.uploads import CONTENT_TYPES
 from qms import roles as qms_roles
 from qms.errors import DomainError
+from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
 from qms.web import TransitionView, record_audit_context
@@ -160,6 +161,11 @@ class AssignmentListView(RoleRequiredMixin, ListView):
             else self.filterset.queryset
         )
         return qs.order_by("status", "due_date", "pk")
+
+    def get(self, request, *args, **kwargs):
+        if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
+            return list_export(self.get_queryset(), exports.ASSIGNMENT_COLUMNS, name="training-assignments", fmt=fmt)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -67,15 +67,15 @@ def _row(c, detail_url):
     return format_html(
         '<tr{}>\n'
         '      <td class="nowrap"><a href="{}"><strong>{}</strong></a>{}</td>\n'
-        '      <td><a href="{}">{}</a>\n'
+        '      <td class="card-full user-text"><a href="{}">{}</a>\n'
         '        <div class="muted small">{}{}{}</div></td>\n'
         '      <td>{}<div class="muted small">{}</div></td>\n'
         '      <td>{}</td>\n'
         '      <td>{}</td>\n'
-        '      <td>{}</td>\n'
-        '      <td class="nowrap">{}</td>\n'
-        '      <td class="nowrap">{}</td>\n'
-        '      <td class="num">{}</td>\n'
+        '      <td data-label="Assignee">{}</td>\n'
+        '      <td class="nowrap" data-label="Received">{}</td>\n'
+        '      <td class="nowrap" data-label="Due">{}</td>\n'
+        '      <td class="num" data-label="Escalation">{}</td>\n'
         '    </tr>',
         mark_safe(' class="breached"') if breached else "",
         url, c.reference,

@@ -94,10 +94,14 @@ CSV_HEADER = [
 ]
 
 
-def _cell(value) -> str:
+def spreadsheet_text(value) -> str:
+    """A value as the text of a CSV or XLSX cell. Spreadsheets run cells that start like a
+    formula (CSV injection); those are quoted as text. Every export of the product uses this."""
     text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like a formula (CSV injection); quote them as text.
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+_cell = spreadsheet_text
 
 
 class _Echo:

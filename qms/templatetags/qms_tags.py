@@ -46,3 +46,57 @@ def waiting_for(context, record):
     from qms.handoffs import waiting_for as handoff_for
 
     return {"handoff": handoff_for(record, context.flatten())}
+
+
+@register.simple_tag(takes_context=True)
+def refused_form(context, form_id, key=None, form=None):
+    """The field errors of a form refused by qms.web.refuse_form, when it is the form `form_id`
+    (taken from the session once: a reload shows the form clean again), else {}. Given the
+    page's unbound `form`, the errors are put on it, so qms/_form_fields.html shows each next
+    to its field. {% refused_form "attach" as refused %} ... {{ refused.file }}; a form per row
+takes the row's key: {% refused_form "attach-evidence" action.pk as refused %} is the form "attach-evidence-12"."""
+    from qms.web import REFUSED_FORM_SESSION_KEY
+
+    if key is not None:  # {% refused_form "evidence" action.pk %}: the form "evidence-12"
+        form_id = f"{form_id}-{key}"
+    request = context.get("request")
+    session = getattr(request, "session", None)
+    if session is None:
+        return {}
+    refused = session.get(REFUSED_FORM_SESSION_KEY)
+    if not refused or refused.get("form") != str(form_id):
+        return {}
+    del session[REFUSED_FORM_SESSION_KEY]
+    errors = refused.get("errors") or {}
+    if form is not None:
+        from django.forms.utils import ErrorDict, ErrorList
+
+        known = {name: ErrorList(messages) for name, messages in errors.items() if name in form.fields}
+        rest = [m for name, messages in errors.items() if name not in form.fields for m in messages]
+        if rest:
+            known["__all__"] = ErrorList(rest, error_class="nonfield")
+        form._errors = ErrorDict(known)
+    return errors or {"__all__": ["The form was refused."]}
+
+
+@register.simple_tag(takes_context=True)
+def record_exports(context, record):
+    """A record page's "Dossier PDF" and "Audit trail" links, one click away (issue 18 item 6),
+    for the roles that may read the audit trail; nothing for the others or for a record
+    without history."""
+    from django.urls import reverse
+
+    from qms import roles as qms_roles
+    from qms.audit.registry import historical_model_for
+    from qms.audit.views import AUDIT_READERS
+
+    user = getattr(context.get("request"), "user", None)
+    if record is None or user is None or not (qms_roles.roles_of(user) & AUDIT_READERS):
+        return ""
+    label = record._meta.label_lower
+    if historical_model_for(label) is None:
+        return ""
+    return format_html(
+        '<a class="btn secondary" data-export="pdf" href="{}">Dossier PDF</a> <a class="btn secondary" href="{}">Audit trail</a>',
+        reverse("audit-record-pdf", args=[label, record.pk]), reverse("audit-record", args=[label, record.pk]),
+    )

@@ -107,7 +107,7 @@ def test_log_breach_escalate_resolve_survey_close(page, browser, live_server, lo
     for label in ("Acknowledge", "Start investigation"):
         page.locator("summary", has_text=label).click()
         page.get_by_role("button", name=f"Confirm: {label}").click()
-        expect(page.locator(".messages")).to_contain_text("done")
+        expect(page.locator(".messages")).to_contain_text("is now")
     page.locator("summary", has_text="+ Log a message").click()
     page.select_option("#id_direction", "outbound")
     page.select_option("#id_channel", "email")

@@ -73,7 +73,7 @@ def test_new_sop_revision_is_trained_signed_and_the_matrix_turns_green(
     page.fill("input[name=password]", PASSWORD)
     screenshot(page, "training-my-signing")
     page.get_by_role("button", name="Sign").click()
-    expect(page.locator(".messages")).to_contain_text("done")
+    expect(page.locator(".messages")).to_contain_text("is now completed")
     expect(page.locator(".sig")).to_contain_text("Read and understood")
     screenshot(page, "training-assignment-signed")
     page.goto(f"{live_server.url}/training/my/")
