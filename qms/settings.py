@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "documents",
     "training",
     "metrics",
+    "service_quality",
 ]
 
 MIDDLEWARE = [
