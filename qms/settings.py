@@ -266,7 +266,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # complaints' severity (low..critical) and CAPA's risk severity (1..5) are different sets.
-    "ENUM_NAME_OVERRIDES": {"ComplaintSeverityEnum": "complaints.models.Severity"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintSeverityEnum": "complaints.models.Severity",
+        "InteractionKindEnum": "service_quality.models.InteractionKind",
+    },
     # The schema and its docs page need a login like everything else (issue 2 item 6).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }

@@ -6,4 +6,20 @@ app_name = "service_quality"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("scorecards/", views.ScorecardListView.as_view(), name="scorecard-list"),
+    path("scorecards/new/", views.ScorecardCreateView.as_view(), name="scorecard-create"),
+    path("scorecards/<int:pk>/", views.ScorecardDetailView.as_view(), name="scorecard-detail"),
+    path(
+        "scorecards/<int:pk>/transition/",
+        views.ScorecardTransitionView.as_view(),
+        name="scorecard-transition",
+    ),
+    path("evaluations/", views.EvaluationListView.as_view(), name="evaluation-list"),
+    path("evaluations/new/", views.EvaluationCreateView.as_view(), name="evaluation-create"),
+    path("evaluations/<int:pk>/", views.EvaluationDetailView.as_view(), name="evaluation-detail"),
+    path(
+        "evaluations/<int:pk>/transition/",
+        views.EvaluationTransitionView.as_view(),
+        name="evaluation-transition",
+    ),
 ]

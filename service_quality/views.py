@@ -1,7 +1,322 @@
+"""The service-quality pages: overview, scorecards (list, new, page with sections, criteria,
+approval and revisions), evaluations (list, start from a complaint, score, transitions)."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views import View
 from django.views.generic import TemplateView
 
+from qms import roles as qms_roles
+from qms.errors import DomainError
+from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
+from qms.web import TransitionView, record_audit_context
+from service_quality import selectors, services
+from service_quality.filters import EvaluationFilter, ScorecardFilter
+from service_quality.forms import (
+    CriterionForm,
+    EvaluationStartForm,
+    RevisionForm,
+    ScorecardForm,
+    ScoresForm,
+    SectionForm,
+    apply_domain_error,
+)
+from service_quality.models import Evaluation, Scorecard
+from service_quality.permissions import is_evaluator, may_manage_scorecards
+from service_quality.workflow import (
+    EVALUATION_WORKFLOW,
+    SCORECARD_WORKFLOW,
+    EvaluationStatus,
+    ScorecardStatus,
+)
+
+PAGE_SIZE = 25
+MANAGERS = frozenset({qms_roles.MANAGER})
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
+    """Overview: the evaluations waiting for me, my latest results, the scorecards in force."""
+
     template_name = "service_quality/home.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        visible = selectors.evaluation_list_for_user(user)
+        context.update(
+            to_score=list(visible.filter(evaluator=user, status=EvaluationStatus.DRAFT)[:10])
+            if is_evaluator(user)
+            else [],
+            mine=list(visible.filter(subject=user).exclude(status=EvaluationStatus.DRAFT)[:10]),
+            in_force=list(
+                Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE).order_by("code")
+            ),
+            is_evaluator=is_evaluator(user),
+        )
+        return context
+
+
+class ScorecardListView(RoleRequiredMixin, TemplateView):
+    template_name = "service_quality/scorecard_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = ScorecardFilter(
+            self.request.GET or None, queryset=selectors.scorecard_list_for_user(self.request.user)
+        )
+        queryset = (
+            filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        )
+        page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            filter=filterset,
+            page_obj=page,
+            scorecards=page.object_list,
+            may_write=may_manage_scorecards(self.request.user),
+        )
+        return context
+
+
+class ScorecardCreateView(RoleRequiredMixin, View):
+    read_roles = MANAGERS
+    write_roles = MANAGERS
+    template_name = "service_quality/scorecard_form.html"
+
+    def get(self, request):
+        return TemplateResponse(request, self.template_name, {"form": ScorecardForm()})
+
+    def post(self, request):
+        form = ScorecardForm(request.POST)
+        if form.is_valid():
+            try:
+                scorecard = services.scorecard_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{scorecard} created as a draft.")
+                return redirect(scorecard.get_absolute_url())
+        return TemplateResponse(request, self.template_name, {"form": form}, status=400)
+
+
+class ScorecardDetailView(RoleRequiredMixin, View):
+    """The scorecard page; its POSTs add a section or a criterion to a draft, or start a revision."""
+
+    write_roles = MANAGERS
+    template_name = "service_quality/scorecard_detail.html"
+
+    def _get(self, pk):
+        try:
+            return selectors.scorecard_get(pk)
+        except Scorecard.DoesNotExist:
+            raise Http404("No such scorecard.") from None
+
+    def _render(self, request, scorecard, *, status=200, **forms):
+        may_write = may_manage_scorecards(request.user)
+        context = record_audit_context(scorecard, request.user, SCORECARD_WORKFLOW)
+        context.update(
+            scorecard=scorecard,
+            sections=list(scorecard.sections.all()),
+            may_edit=may_write and scorecard.is_draft,
+            may_revise=may_write and not scorecard.is_draft and _next_revision(scorecard) is None,
+            next_revision=_next_revision(scorecard),
+            section_form=forms.get("section_form") or SectionForm(),
+            criterion_form=forms.get("criterion_form") or CriterionForm(scorecard=scorecard),
+            revision_form=forms.get("revision_form") or RevisionForm(),
+            action_url=reverse("service_quality:scorecard-transition", args=[scorecard.pk]),
+        )
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        return self._render(request, self._get(pk))
+
+    def post(self, request, pk):
+        scorecard = self._get(pk)
+        what = request.POST.get("form")
+        try:
+            if what == "section":
+                form = SectionForm(request.POST)
+                if form.is_valid():
+                    services.section_add(
+                        scorecard, actor=request.user, title=form.cleaned_data["title"]
+                    )
+                    messages.success(request, "Section added.")
+                    return redirect(scorecard.get_absolute_url())
+                return self._render(request, scorecard, status=400, section_form=form)
+            if what == "criterion":
+                form = CriterionForm(request.POST, scorecard=scorecard)
+                if form.is_valid():
+                    data = dict(form.cleaned_data)
+                    services.criterion_add(scorecard, actor=request.user, **data)
+                    messages.success(request, "Criterion added.")
+                    return redirect(scorecard.get_absolute_url())
+                return self._render(request, scorecard, status=400, criterion_form=form)
+            if what == "revision":
+                form = RevisionForm(request.POST)
+                if form.is_valid():
+                    revision = services.scorecard_new_revision(
+                        scorecard,
+                        actor=request.user,
+                        change_summary=form.cleaned_data["change_summary"],
+                    )
+                    messages.success(request, f"{revision} started as a draft.")
+                    return redirect(revision.get_absolute_url())
+                return self._render(request, scorecard, status=400, revision_form=form)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return self._render(
+                request, scorecard, status=exc.status_code, **{f"{what}_form": form}
+            )
+        messages.error(request, "Unknown form.")
+        return self._render(request, scorecard, status=400)
+
+
+def _next_revision(scorecard):
+    try:
+        return scorecard.next_revision  # select_related by the selector: no query
+    except Scorecard.DoesNotExist:
+        return None
+
+
+class ScorecardTransitionView(TransitionView):
+    model = Scorecard
+    transition_service = staticmethod(services.scorecard_transition)
+
+
+class EvaluationListView(RoleRequiredMixin, TemplateView):
+    template_name = "service_quality/evaluation_list.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = EvaluationFilter(
+            self.request.GET or None, queryset=selectors.evaluation_list_for_user(self.request.user)
+        )
+        queryset = (
+            filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        )
+        page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            filter=filterset,
+            page_obj=page,
+            evaluations=page.object_list,
+            statuses=EvaluationStatus.choices,
+        )
+        return context
+
+
+class EvaluationCreateView(RoleRequiredMixin, View):
+    """Start an evaluation: /service-quality/evaluations/new/?complaint=<id>."""
+
+    read_roles = qms_roles.QUALITY
+    template_name = "service_quality/evaluation_form.html"
+
+    def _complaint(self, request):
+        from complaints.models import Complaint
+
+        raw = request.GET.get("complaint") or request.POST.get("complaint")
+        try:
+            return Complaint.objects.get(pk=int(raw))
+        except (TypeError, ValueError, Complaint.DoesNotExist):
+            raise Http404("Start an evaluation from a complaint.") from None
+
+    def get(self, request):
+        complaint = self._complaint(request)
+        return TemplateResponse(
+            request,
+            self.template_name,
+            {"form": EvaluationStartForm(complaint=complaint), "complaint": complaint},
+        )
+
+    def post(self, request):
+        complaint = self._complaint(request)
+        form = EvaluationStartForm(request.POST, complaint=complaint)
+        if form.is_valid():
+            try:
+                evaluation = services.evaluation_create(
+                    actor=request.user, complaint=complaint, **form.cleaned_data
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{evaluation} started.")
+                return redirect(evaluation.get_absolute_url())
+        return TemplateResponse(
+            request, self.template_name, {"form": form, "complaint": complaint}, status=400
+        )
+
+
+class EvaluationDetailView(RoleRequiredMixin, View):
+    """The evaluation page; its POST records the answers of a draft."""
+
+    read_roles = qms_roles.EVERYONE
+    write_roles = qms_roles.QUALITY
+    template_name = "service_quality/evaluation_detail.html"
+
+    def _get(self, request, pk):
+        try:
+            return selectors.evaluation_get(request.user, pk)
+        except Evaluation.DoesNotExist:
+            raise Http404("No such evaluation.") from None
+
+    def _render(self, request, evaluation, *, form=None, status=200):
+        rows = selectors.evaluation_rows(evaluation)
+        may_score = (
+            evaluation.status == EvaluationStatus.DRAFT
+            and evaluation.evaluator_id == request.user.pk
+            and is_evaluator(request.user)
+        )
+        context = record_audit_context(
+            evaluation,
+            request.user,
+            EVALUATION_WORKFLOW,
+            known=[evaluation.subject, evaluation.evaluator],
+        )
+        context.update(
+            evaluation=evaluation,
+            rows=rows,
+            form=form or (ScoresForm(rows=rows) if may_score else None),
+            may_score=may_score,
+            preview=services.evaluation_compute(evaluation),
+            action_url=reverse("service_quality:evaluation-transition", args=[evaluation.pk]),
+        )
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        return self._render(request, self._get(request, pk))
+
+    def post(self, request, pk):
+        evaluation = self._get(request, pk)
+        form = ScoresForm(request.POST, rows=selectors.evaluation_rows(evaluation))
+        if form.is_valid():
+            answers = form.answers()
+            if not answers:
+                form.add_error(None, "Give at least one answer.")
+            else:
+                try:
+                    services.evaluation_score(
+                        evaluation,
+                        actor=request.user,
+                        answers=answers,
+                        reason=form.cleaned_data["reason"],
+                    )
+                except DomainError as exc:
+                    apply_domain_error(form, exc)
+                    return self._render(
+                        request, self._get(request, pk), form=form, status=exc.status_code
+                    )
+                messages.success(request, "Answers saved.")
+                return redirect(evaluation.get_absolute_url())
+        return self._render(request, evaluation, form=form, status=400)
+
+
+class EvaluationTransitionView(TransitionView):
+    model = Evaluation
+    transition_service = staticmethod(services.evaluation_transition)
+
+    def get_queryset(self):
+        return selectors.evaluation_list_for_user(self.request.user)

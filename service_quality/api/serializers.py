@@ -1,0 +1,176 @@
+"""REST representations of scorecards and evaluations. Writes go through
+service_quality.services; statuses change only through POST .../transitions/."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from complaints.models import Communication, Complaint
+from qms.api.mixins import VersionedSerializerMixin
+from service_quality.models import (
+    AutoRule,
+    Criterion,
+    Evaluation,
+    InteractionKind,
+    Scale,
+    Score,
+    Scorecard,
+    ScorecardSection,
+)
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    section = serializers.PrimaryKeyRelatedField(queryset=ScorecardSection.objects.all())
+    scale = serializers.ChoiceField(choices=Scale.choices, default=Scale.YES_NO)
+    auto_rule = serializers.ChoiceField(
+        choices=AutoRule.choices, required=False, allow_blank=True, default=""
+    )
+    phrases = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=50, default=list
+    )
+    weight = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    position = serializers.IntegerField(min_value=0, max_value=999, required=False)
+
+    class Meta:
+        model = Criterion
+        fields = [
+            "id",
+            "section",
+            "label",
+            "guidance",
+            "scale",
+            "weight",
+            "is_critical",
+            "position",
+            "auto_rule",
+            "phrases",
+        ]
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    criteria = CriterionSerializer(many=True, read_only=True)
+    position = serializers.IntegerField(min_value=0, max_value=999, required=False)
+
+    class Meta:
+        model = ScorecardSection
+        fields = ["id", "title", "position", "criteria"]
+
+
+class ScorecardSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    sections = SectionSerializer(many=True, read_only=True)
+    applies_to = serializers.ChoiceField(
+        choices=InteractionKind.choices, default=InteractionKind.COMMUNICATION
+    )
+    pass_mark = serializers.IntegerField(min_value=0, max_value=100, default=80)
+    reason = serializers.CharField(
+        write_only=True, required=False, max_length=4000, help_text="Why (on update)."
+    )
+
+    class Meta:
+        model = Scorecard
+        fields = [
+            "id",
+            "code",
+            "revision",
+            "name",
+            "description",
+            "applies_to",
+            "pass_mark",
+            "status",
+            "previous_revision",
+            "change_summary",
+            "approved_at",
+            "in_force_at",
+            "superseded_at",
+            "sections",
+            "version",
+            "reason",
+        ]
+        read_only_fields = [
+            "code",
+            "revision",
+            "status",
+            "previous_revision",
+            "change_summary",
+            "approved_at",
+            "in_force_at",
+            "superseded_at",
+        ]
+
+
+class RevisionRequestSerializer(serializers.Serializer):
+    change_summary = serializers.CharField(max_length=4000)
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    scored_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Score
+        fields = ["criterion", "answer", "comment", "scored_by", "scored_at"]
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=3)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ScoresRequestSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=AnswerSerializer(), allow_empty=False, help_text="{criterion id: {answer, comment}}"
+    )
+    reason = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed when an answer changes.",
+    )
+
+
+class EvaluationSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    scorecard = serializers.PrimaryKeyRelatedField(queryset=Scorecard.objects.all())
+    complaint = serializers.PrimaryKeyRelatedField(queryset=Complaint.objects.all())
+    communication = serializers.PrimaryKeyRelatedField(
+        queryset=Communication.objects.all(), required=False, allow_null=True
+    )
+    subject = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    evaluator = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    complaint_reference = serializers.CharField(source="complaint.reference", read_only=True)
+    scores = ScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "reference",
+            "scorecard",
+            "kind",
+            "complaint",
+            "complaint_reference",
+            "communication",
+            "subject",
+            "evaluator",
+            "status",
+            "score_percent",
+            "is_critical_fail",
+            "is_passed",
+            "summary",
+            "created_at",
+            "submitted_at",
+            "scores",
+            "version",
+        ]
+        read_only_fields = [
+            "reference",
+            "kind",
+            "status",
+            "score_percent",
+            "is_critical_fail",
+            "is_passed",
+            "created_at",
+            "submitted_at",
+        ]

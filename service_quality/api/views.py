@@ -1,0 +1,192 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from qms import roles as qms_roles
+from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.permissions import RolePermission
+from service_quality import selectors, services
+from service_quality.api.serializers import (
+    CriterionSerializer,
+    EvaluationSerializer,
+    RevisionRequestSerializer,
+    ScorecardSerializer,
+    ScoresRequestSerializer,
+    SectionSerializer,
+)
+from service_quality.filters import EvaluationFilter, ScorecardFilter
+from service_quality.models import Criterion, Scorecard, ScorecardSection
+from service_quality.workflow import EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
+
+# Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+MANAGERS = frozenset({qms_roles.MANAGER})
+
+
+class ScorecardViewSet(
+    TransitionsMixin,
+    HistoryMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Scorecard revisions. Drafts change by PATCH (with `version` and `reason`), sections and
+    criteria by POST `sections/` and `criteria/`; approved ones by POST `revisions/`."""
+
+    serializer_class = ScorecardSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+    write_roles = MANAGERS
+    filterset_class = ScorecardFilter
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "revision", "name", "status"]
+    workflow = SCORECARD_WORKFLOW
+    transition_service = staticmethod(services.scorecard_transition)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Scorecard.objects.none()
+        sections = Prefetch(
+            "sections",
+            queryset=ScorecardSection.objects.prefetch_related(
+                Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
+            ),
+        )
+        return selectors.scorecard_list_for_user(self.request.user).prefetch_related(sections)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.scorecard_create(
+            actor=self.request.user,
+            name=data["name"],
+            description=data.get("description", ""),
+            applies_to=data.get("applies_to"),
+            pass_mark=data.get("pass_mark", 80),
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        reason = data.pop("reason", "")
+        serializer.instance = services.scorecard_update(
+            serializer.instance, actor=self.request.user, reason=reason, version=version, **data
+        )
+
+    @extend_schema(
+        request=SectionSerializer,
+        responses={201: SectionSerializer},
+        summary="Add a section to a draft",
+    )
+    @action(detail=True, methods=["post"], url_path="sections", serializer_class=SectionSerializer)
+    def sections(self, request, pk=None):
+        scorecard = self.get_object()
+        incoming = SectionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        section = services.section_add(scorecard, actor=request.user, **incoming.validated_data)
+        return Response(SectionSerializer(section).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CriterionSerializer,
+        responses={201: CriterionSerializer},
+        summary="Add a criterion to a draft",
+    )
+    @action(
+        detail=True, methods=["post"], url_path="criteria", serializer_class=CriterionSerializer
+    )
+    def criteria(self, request, pk=None):
+        scorecard = self.get_object()
+        incoming = CriterionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        criterion = services.criterion_add(scorecard, actor=request.user, **incoming.validated_data)
+        return Response(CriterionSerializer(criterion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RevisionRequestSerializer,
+        responses={201: ScorecardSerializer},
+        summary="Start a new revision",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="revisions",
+        serializer_class=RevisionRequestSerializer,
+    )
+    def revisions(self, request, pk=None):
+        scorecard = self.get_object()
+        incoming = RevisionRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        revision = services.scorecard_new_revision(
+            scorecard, actor=request.user, change_summary=incoming.validated_data["change_summary"]
+        )
+        return Response(
+            ScorecardSerializer(self.get_queryset().get(pk=revision.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EvaluationViewSet(
+    TransitionsMixin,
+    HistoryMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Evaluations of interactions. Everyone sees their own; team leads their team's; Quality
+    Managers and Auditors all. Answers via PUT `scores/`; `transitions/`: submit (evaluator),
+    dispute (person evaluated, reason), uphold / send_back (Quality Manager, signed)."""
+
+    serializer_class = EvaluationSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+    write_roles = qms_roles.EVERYONE  # the services check evaluator, subject and manager
+    filterset_class = EvaluationFilter
+    search_fields = ["reference", "complaint__reference"]
+    ordering_fields = ["created_at", "submitted_at", "score_percent", "reference"]
+    workflow = EVALUATION_WORKFLOW
+    transition_service = staticmethod(services.evaluation_transition)
+
+    def get_queryset(self):
+        return selectors.evaluation_list_for_user(self.request.user).prefetch_related(
+            "scores__scored_by"
+        )
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.evaluation_create(
+            actor=self.request.user,
+            scorecard=data["scorecard"],
+            complaint=data["complaint"],
+            communication=data.get("communication"),
+            subject=data.get("subject"),
+            evaluator=data.get("evaluator"),
+            summary=data.get("summary", ""),
+        )
+
+    @extend_schema(
+        request=ScoresRequestSerializer,
+        responses=EvaluationSerializer,
+        summary="Record answers of a draft evaluation",
+    )
+    @action(
+        detail=True, methods=["put"], url_path="scores", serializer_class=ScoresRequestSerializer
+    )
+    def scores(self, request, pk=None):
+        evaluation = self.get_object()
+        incoming = ScoresRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        answers = {key: dict(value) for key, value in incoming.validated_data["answers"].items()}
+        services.evaluation_score(
+            evaluation,
+            actor=request.user,
+            answers=answers,
+            reason=incoming.validated_data["reason"],
+        )
+        return Response(EvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data)

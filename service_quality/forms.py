@@ -1,0 +1,142 @@
+"""The service-quality pages' forms. They check the shape of the input; the services check the
+rules and their DomainErrors are put on the form (apply_domain_error)."""
+
+from django import forms
+
+from complaints.models import Communication
+from service_quality import scoring
+from service_quality.models import AutoRule, InteractionKind, Scale, Scorecard, ScorecardSection
+from service_quality.workflow import ScorecardStatus
+
+
+def apply_domain_error(form, error) -> None:
+    if error.field_errors:
+        for field, messages in error.field_errors.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, error.message)
+
+
+class ScorecardForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    applies_to = forms.ChoiceField(choices=InteractionKind.choices, label="Evaluates")
+    pass_mark = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        initial=80,
+        help_text="Score (0-100) at or above which an evaluation passes.",
+    )
+
+
+class SectionForm(forms.Form):
+    title = forms.CharField(max_length=120)
+
+
+class CriterionForm(forms.Form):
+    section = forms.ModelChoiceField(queryset=ScorecardSection.objects.none())
+    label = forms.CharField(max_length=200)
+    guidance = forms.CharField(
+        max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    scale = forms.ChoiceField(choices=Scale.choices)
+    weight = forms.IntegerField(min_value=1, max_value=100, initial=1)
+    is_critical = forms.BooleanField(
+        required=False, label="Critical (failing it fails the evaluation)"
+    )
+    auto_rule = forms.ChoiceField(
+        choices=AutoRule.choices, required=False, label="Automatic measure"
+    )
+    phrases = forms.CharField(
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For a required statement: one accepted phrase per line.",
+    )
+
+    def __init__(self, *args, scorecard=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if scorecard is not None:
+            self.fields["section"].queryset = scorecard.sections.all()
+
+    def clean_phrases(self):
+        return [line.strip() for line in self.cleaned_data["phrases"].splitlines() if line.strip()]
+
+
+class RevisionForm(forms.Form):
+    change_summary = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="What changes and why"
+    )
+
+
+class EvaluationStartForm(forms.Form):
+    """Start an evaluation of one complaint: a communication entry of it, or its handling."""
+
+    scorecard = forms.ModelChoiceField(
+        queryset=Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE).order_by("code")
+    )
+    communication = forms.ModelChoiceField(
+        queryset=Communication.objects.none(),
+        required=False,
+        empty_label="The handling of the complaint as a whole",
+    )
+    summary = forms.CharField(
+        max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, complaint=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if complaint is not None:
+            self.fields["communication"].queryset = complaint.communications.select_related(
+                "author"
+            ).order_by("at", "id")
+            self.fields["communication"].label_from_instance = lambda c: (
+                f"{c.at:%d %b %Y %H:%M} {c.get_direction_display()} by {c.author.full_name}: {c.summary[:60]}"
+            )
+
+
+class ScoresForm(forms.Form):
+    """One answer and comment per criterion of the evaluation's scorecard."""
+
+    reason = forms.CharField(
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (when an answer changes)",
+    )
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for row in rows:
+            criterion, score = row["criterion"], row["score"]
+            choices = [("", "—")] + [
+                (a, a.upper() if a == scoring.NA else a.capitalize())
+                for a in scoring.ANSWERS[criterion.scale]
+            ]
+            answer_name, comment_name = f"answer_{criterion.pk}", f"comment_{criterion.pk}"
+            self.fields[answer_name] = forms.ChoiceField(
+                choices=choices, required=False, label=criterion.label
+            )
+            self.fields[comment_name] = forms.CharField(
+                max_length=2000, required=False, label="Comment"
+            )
+            if score is not None and not self.is_bound:
+                self.initial[answer_name] = score.answer
+                self.initial[comment_name] = score.comment
+            self.rows.append({**row, "answer": self[answer_name], "comment": self[comment_name]})
+
+    def answers(self) -> dict:
+        result = {}
+        for row in self.rows:
+            pk = row["criterion"].pk
+            answer = self.cleaned_data.get(f"answer_{pk}")
+            if answer:
+                result[pk] = {
+                    "answer": answer,
+                    "comment": self.cleaned_data.get(f"comment_{pk}", ""),
+                }
+        return result

@@ -1,0 +1,73 @@
+"""Reads of the service-quality app shared by pages, the API and the dashboard, scoped to the
+asking user (service_quality/permissions.py), with their joins done once here."""
+
+from django.db.models import Count, Prefetch, Q
+
+from qms import roles as qms_roles
+from service_quality.models import Criterion, Evaluation, Score, Scorecard, ScorecardSection
+from service_quality.permissions import sees_all_evaluations
+
+
+def scorecard_list_for_user(user):
+    if not qms_roles.roles_of(user):
+        return Scorecard.objects.none()
+    return (
+        Scorecard.objects.select_related("created_by")
+        .annotate(
+            criterion_count=Count("criteria", distinct=True),
+            evaluation_count=Count("evaluations", distinct=True),
+        )
+        .order_by("code", "-revision")
+    )
+
+
+def scorecard_get(pk):
+    criteria = Prefetch("criteria", queryset=Criterion.objects.order_by("position", "id"))
+    sections = Prefetch(
+        "sections",
+        queryset=ScorecardSection.objects.prefetch_related(criteria).order_by("position", "id"),
+    )
+    return (
+        Scorecard.objects.select_related("created_by", "previous_revision", "next_revision")
+        .prefetch_related(sections)
+        .get(pk=pk)
+    )
+
+
+def evaluation_visibility(user) -> Q | None:
+    """None: every evaluation; otherwise the filter of the ones this user may read: their own,
+    the ones they made, and those of the people they lead (User.manager)."""
+    if sees_all_evaluations(user):
+        return None
+    return Q(subject=user) | Q(evaluator=user) | Q(subject__manager=user)
+
+
+def evaluation_list_for_user(user):
+    if not getattr(user, "is_authenticated", False) or not qms_roles.roles_of(user):
+        return Evaluation.objects.none()
+    queryset = Evaluation.objects.select_related(
+        "scorecard", "complaint", "communication", "subject", "evaluator"
+    ).order_by("-created_at", "-id")
+    visible = evaluation_visibility(user)
+    return queryset if visible is None else queryset.filter(visible)
+
+
+def evaluation_get(user, pk):
+    """An evaluation the user may read, with its scorecard's criteria and its scores."""
+    criteria = Prefetch(
+        "scorecard__criteria",
+        queryset=Criterion.objects.select_related("section").order_by(
+            "section__position", "position", "id"
+        ),
+    )
+    scores = Prefetch("scores", queryset=Score.objects.select_related("scored_by"))
+    return evaluation_list_for_user(user).prefetch_related(criteria, scores).get(pk=pk)
+
+
+def evaluation_rows(evaluation):
+    """The evaluation page's rows: one per criterion, in section order, with its score."""
+    scores = {s.criterion_id: s for s in evaluation.scores.all()}
+    rows = []
+    for criterion in evaluation.scorecard.criteria.all():
+        rows.append({"criterion": criterion, "score": scores.get(criterion.pk)})
+    return rows
