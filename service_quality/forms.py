@@ -124,9 +124,14 @@ class ScoresForm(forms.Form):
             self.fields[comment_name] = forms.CharField(
                 max_length=2000, required=False, label="Comment"
             )
+            suggestion = row.get("suggestion")
             if score is not None and not self.is_bound:
                 self.initial[answer_name] = score.answer
                 self.initial[comment_name] = score.comment
+            elif suggestion is not None and not self.is_bound:
+                self.initial[answer_name] = (
+                    suggestion.effective_answer
+                )  # a suggestion, saved only if the evaluator saves
             self.rows.append({**row, "answer": self[answer_name], "comment": self[comment_name]})
 
     def answers(self) -> dict:
@@ -140,3 +145,17 @@ class ScoresForm(forms.Form):
                     "comment": self.cleaned_data.get(f"comment_{pk}", ""),
                 }
         return result
+
+
+class AutoScoreDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("override", "Override")])
+    answer = forms.ChoiceField(
+        choices=[(a, a) for a in ("yes", "no", "na", "1", "2", "3", "4", "5")], required=False
+    )
+    reason = forms.CharField(max_length=2000, required=False)
+
+
+class FrictionPhraseForm(forms.Form):
+    phrase = forms.CharField(
+        max_length=100, help_text="Whole words; end with * to match any ending (cancel*)."
+    )

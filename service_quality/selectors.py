@@ -64,10 +64,52 @@ def evaluation_get(user, pk):
     return evaluation_list_for_user(user).prefetch_related(criteria, scores).get(pk=pk)
 
 
-def evaluation_rows(evaluation):
-    """The evaluation page's rows: one per criterion, in section order, with its score."""
+def evaluation_rows(evaluation, suggestions=None):
+    """The evaluation page's rows: one per criterion, in section order, with its score and the
+    automatic suggestion where the criterion is measured."""
     scores = {s.criterion_id: s for s in evaluation.scores.all()}
+    suggestions = suggestions or {}
     rows = []
     for criterion in evaluation.scorecard.criteria.all():
-        rows.append({"criterion": criterion, "score": scores.get(criterion.pk)})
+        rows.append(
+            {
+                "criterion": criterion,
+                "score": scores.get(criterion.pk),
+                "suggestion": suggestions.get(criterion.pk),
+            }
+        )
     return rows
+
+
+def interaction_key(evaluation) -> str:
+    if evaluation.communication_id:
+        return f"c:{evaluation.communication_id}"
+    return f"h:{evaluation.complaint_id}"
+
+
+def auto_scores_for_evaluation(evaluation) -> dict:
+    """{criterion id: AutoScore} of the evaluated interaction on the evaluation's scorecard."""
+    from service_quality.models import AutoScore
+
+    rows = AutoScore.objects.filter(
+        analysis__interaction_key=interaction_key(evaluation),
+        criterion__scorecard_id=evaluation.scorecard_id,
+    ).select_related("decided_by")
+    return {row.criterion_id: row for row in rows}
+
+
+def auto_score_list_for_user(user):
+    from service_quality.models import AutoScore
+
+    if not getattr(user, "is_authenticated", False) or not qms_roles.roles_of(user):
+        return AutoScore.objects.none()
+    queryset = AutoScore.objects.select_related("analysis", "criterion", "decided_by").order_by(
+        "-computed_at", "-id"
+    )
+    if sees_all_evaluations(user):
+        return queryset
+    from service_quality.permissions import is_evaluator
+
+    if is_evaluator(user):
+        return queryset  # evaluators confirm or override any interaction's suggestions
+    return queryset.filter(Q(analysis__subject=user) | Q(analysis__subject__manager=user))

@@ -22,4 +22,10 @@ urlpatterns = [
         views.EvaluationTransitionView.as_view(),
         name="evaluation-transition",
     ),
+    path(
+        "auto-scores/<int:pk>/decide/",
+        views.AutoScoreDecideView.as_view(),
+        name="auto-score-decide",
+    ),
+    path("friction-phrases/", views.FrictionPhraseListView.as_view(), name="friction-list"),
 ]

@@ -3,7 +3,7 @@ approval and revisions), evaluations (list, start from a complaint, score, trans
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views import View
@@ -17,15 +17,17 @@ from qms.web import TransitionView, record_audit_context
 from service_quality import selectors, services
 from service_quality.filters import EvaluationFilter, ScorecardFilter
 from service_quality.forms import (
+    AutoScoreDecisionForm,
     CriterionForm,
     EvaluationStartForm,
+    FrictionPhraseForm,
     RevisionForm,
     ScorecardForm,
     ScoresForm,
     SectionForm,
     apply_domain_error,
 )
-from service_quality.models import Evaluation, Scorecard
+from service_quality.models import Evaluation, FrictionPhrase, Scorecard
 from service_quality.permissions import is_evaluator, may_manage_scorecards
 from service_quality.workflow import (
     EVALUATION_WORKFLOW,
@@ -264,7 +266,9 @@ class EvaluationDetailView(RoleRequiredMixin, View):
             raise Http404("No such evaluation.") from None
 
     def _render(self, request, evaluation, *, form=None, status=200):
-        rows = selectors.evaluation_rows(evaluation)
+        rows = selectors.evaluation_rows(
+            evaluation, selectors.auto_scores_for_evaluation(evaluation)
+        )
         may_score = (
             evaluation.status == EvaluationStatus.DRAFT
             and evaluation.evaluator_id == request.user.pk
@@ -281,6 +285,7 @@ class EvaluationDetailView(RoleRequiredMixin, View):
             rows=rows,
             form=form or (ScoresForm(rows=rows) if may_score else None),
             may_score=may_score,
+            may_decide=is_evaluator(request.user) and request.user.pk != evaluation.subject_id,
             preview=services.evaluation_compute(evaluation),
             action_url=reverse("service_quality:evaluation-transition", args=[evaluation.pk]),
         )
@@ -291,7 +296,12 @@ class EvaluationDetailView(RoleRequiredMixin, View):
 
     def post(self, request, pk):
         evaluation = self._get(request, pk)
-        form = ScoresForm(request.POST, rows=selectors.evaluation_rows(evaluation))
+        form = ScoresForm(
+            request.POST,
+            rows=selectors.evaluation_rows(
+                evaluation, selectors.auto_scores_for_evaluation(evaluation)
+            ),
+        )
         if form.is_valid():
             answers = form.answers()
             if not answers:
@@ -320,3 +330,89 @@ class EvaluationTransitionView(TransitionView):
 
     def get_queryset(self):
         return selectors.evaluation_list_for_user(self.request.user)
+
+
+class AutoScoreDecideView(RoleRequiredMixin, View):
+    """POST: confirm an automatic score, or override it with an answer and a reason."""
+
+    http_method_names = ["post"]
+    read_roles = qms_roles.QUALITY
+    write_roles = qms_roles.QUALITY
+
+    def post(self, request, pk):
+        auto_score = get_object_or_404(selectors.auto_score_list_for_user(request.user), pk=pk)
+        form = AutoScoreDecisionForm(request.POST)
+        back = request.POST.get("next") or reverse("service_quality:home")
+        if not back.startswith("/") or back.startswith("//"):
+            back = reverse("service_quality:home")
+        if not form.is_valid():
+            messages.error(request, "Choose confirm or override.")
+            return redirect(back)
+        try:
+            if form.cleaned_data["decision"] == "confirm":
+                services.auto_score_confirm(
+                    auto_score, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            else:
+                services.auto_score_override(
+                    auto_score,
+                    actor=request.user,
+                    answer=form.cleaned_data["answer"],
+                    reason=form.cleaned_data["reason"],
+                )
+        except DomainError as exc:
+            messages.error(
+                request,
+                exc.message
+                if not exc.field_errors
+                else " ".join(m for ms in exc.field_errors.values() for m in ms),
+            )
+        else:
+            messages.success(request, "Automatic score decided.")
+        return redirect(back)
+
+
+class FrictionPhraseListView(RoleRequiredMixin, View):
+    """The managed friction list: everyone in quality reads it; Quality Managers add and retire."""
+
+    write_roles = MANAGERS
+    template_name = "service_quality/friction_list.html"
+
+    def _render(self, request, form=None, status=200):
+        context = {
+            "phrases": list(FrictionPhrase.objects.order_by("-is_active", "phrase")),
+            "form": form or FrictionPhraseForm(),
+            "may_write": may_manage_scorecards(request.user),
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request)
+
+    def post(self, request):
+        if request.POST.get("deactivate"):
+            row = get_object_or_404(
+                FrictionPhrase,
+                pk=request.POST.get("deactivate")
+                if str(request.POST.get("deactivate")).isdigit()
+                else 0,
+            )
+            try:
+                services.friction_phrase_deactivate(
+                    row, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"“{row.phrase}” is off the list.")
+            return redirect("service_quality:friction-list")
+        form = FrictionPhraseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.friction_phrase_add(actor=request.user, phrase=form.cleaned_data["phrase"])
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, "Phrase added.")
+                return redirect("service_quality:friction-list")
+        return self._render(request, form, status=400)

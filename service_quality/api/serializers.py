@@ -174,3 +174,49 @@ class EvaluationSerializer(VersionedSerializerMixin, serializers.ModelSerializer
             "created_at",
             "submitted_at",
         ]
+
+
+class AutoScoreSerializer(serializers.ModelSerializer):
+    interaction_key = serializers.CharField(source="analysis.interaction_key", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        from service_quality.models import AutoScore
+
+        model = AutoScore
+        fields = [
+            "id",
+            "interaction_key",
+            "criterion",
+            "answer",
+            "method",
+            "method_version",
+            "inputs",
+            "evidence",
+            "status",
+            "final_answer",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class AutoScoreDecisionSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class FrictionPhraseSerializer(serializers.ModelSerializer):
+    class Meta:
+        from service_quality.models import FrictionPhrase
+
+        model = FrictionPhrase
+        fields = ["id", "phrase", "is_active", "created_at"]
+        read_only_fields = ["is_active", "created_at"]
+        extra_kwargs = {"phrase": {"validators": []}}
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)

@@ -5,5 +5,7 @@ from service_quality.api import views
 router = SimpleRouter()
 router.register("scorecards", views.ScorecardViewSet, basename="sq-scorecard")
 router.register("evaluations", views.EvaluationViewSet, basename="sq-evaluation")
+router.register("auto-scores", views.AutoScoreViewSet, basename="sq-auto-score")
+router.register("friction-phrases", views.FrictionPhraseViewSet, basename="sq-friction-phrase")
 
 urlpatterns = router.urls

@@ -10,15 +10,19 @@ from qms.api.mixins import HistoryMixin, TransitionsMixin
 from qms.permissions import RolePermission
 from service_quality import selectors, services
 from service_quality.api.serializers import (
+    AutoScoreDecisionSerializer,
+    AutoScoreSerializer,
     CriterionSerializer,
     EvaluationSerializer,
+    FrictionPhraseSerializer,
+    ReasonSerializer,
     RevisionRequestSerializer,
     ScorecardSerializer,
     ScoresRequestSerializer,
     SectionSerializer,
 )
 from service_quality.filters import EvaluationFilter, ScorecardFilter
-from service_quality.models import Criterion, Scorecard, ScorecardSection
+from service_quality.models import Criterion, FrictionPhrase, Scorecard, ScorecardSection
 from service_quality.workflow import EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
@@ -190,3 +194,101 @@ class EvaluationViewSet(
             reason=incoming.validated_data["reason"],
         )
         return Response(EvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data)
+
+
+class AutoScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Automatic scores: suggestions for measurable criteria of every interaction. Evaluators
+    `confirm/` one, or `override/` it with an `answer` and a `reason`."""
+
+    serializer_class = AutoScoreSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+    write_roles = qms_roles.QUALITY
+    filterset_fields = ["status", "method", "criterion"]
+    search_fields = ["analysis__interaction_key"]
+    ordering_fields = ["computed_at"]
+
+    def get_queryset(self):
+        return selectors.auto_score_list_for_user(self.request.user)
+
+    @extend_schema(
+        request=AutoScoreDecisionSerializer,
+        responses=AutoScoreSerializer,
+        summary="Confirm the automatic answer",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="confirm",
+        serializer_class=AutoScoreDecisionSerializer,
+    )
+    def confirm(self, request, pk=None):
+        incoming = AutoScoreDecisionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        row = services.auto_score_confirm(
+            self.get_object(), actor=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(AutoScoreSerializer(self.get_queryset().get(pk=row.pk)).data)
+
+    @extend_schema(
+        request=AutoScoreDecisionSerializer,
+        responses=AutoScoreSerializer,
+        summary="Override with an answer and a reason",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="override",
+        serializer_class=AutoScoreDecisionSerializer,
+    )
+    def override(self, request, pk=None):
+        incoming = AutoScoreDecisionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        row = services.auto_score_override(
+            self.get_object(),
+            actor=request.user,
+            answer=incoming.validated_data["answer"],
+            reason=incoming.validated_data["reason"],
+        )
+        return Response(AutoScoreSerializer(self.get_queryset().get(pk=row.pk)).data)
+
+
+class FrictionPhraseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The managed friction list; Quality Managers add phrases and `deactivate/` them with a reason."""
+
+    serializer_class = FrictionPhraseSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+    write_roles = MANAGERS
+    filterset_fields = ["is_active"]
+    search_fields = ["phrase"]
+    ordering_fields = ["phrase"]
+
+    def get_queryset(self):
+        return FrictionPhrase.objects.order_by("phrase")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.friction_phrase_add(
+            actor=self.request.user, phrase=serializer.validated_data["phrase"]
+        )
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses=FrictionPhraseSerializer,
+        summary="Take the phrase off the list",
+    )
+    @action(detail=True, methods=["post"], url_path="deactivate", serializer_class=ReasonSerializer)
+    def deactivate(self, request, pk=None):
+        incoming = ReasonSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        row = services.friction_phrase_deactivate(
+            self.get_object(), actor=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(FrictionPhraseSerializer(row).data)
