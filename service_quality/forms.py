@@ -159,3 +159,46 @@ class FrictionPhraseForm(forms.Form):
     phrase = forms.CharField(
         max_length=100, help_text="Whole words; end with * to match any ending (cancel*)."
     )
+
+
+class SamplingRuleForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    scorecard_code = forms.ChoiceField(choices=(), label="Scorecard")
+    department = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Everyone", label="Team"
+    )
+    person = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Everyone in the team"
+    )
+    per_person_per_week = forms.IntegerField(
+        min_value=0, max_value=50, initial=2, label="Random samples per person per week"
+    )
+    target_detractors = forms.BooleanField(
+        required=False, initial=True, label="Detractor NPS (0-6)"
+    )
+    target_low_csat = forms.BooleanField(required=False, initial=True, label="CSAT 2 or less")
+    target_escalated = forms.BooleanField(required=False, initial=True, label="Escalated")
+    target_reopened = forms.BooleanField(required=False, initial=True, label="Reopened")
+    target_sla_breached = forms.BooleanField(required=False, initial=True, label="SLA breached")
+    due_days = forms.IntegerField(min_value=1, max_value=60, initial=5, label="Days to evaluate")
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from qms import roles as qms_roles
+        from qms.models import Department
+
+        super().__init__(*args, **kwargs)
+        codes = (
+            Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE)
+            .order_by("code")
+            .values_list("code", "name")
+        )
+        self.fields["scorecard_code"].choices = [(code, f"{code} {name}") for code, name in codes]
+        self.fields["department"].queryset = Department.objects.order_by("name")
+        self.fields["person"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name__in=qms_roles.QUALITY)
+            .distinct()
+            .order_by("first_name", "last_name")
+        )

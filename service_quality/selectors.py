@@ -113,3 +113,15 @@ def auto_score_list_for_user(user):
     if is_evaluator(user):
         return queryset  # evaluators confirm or override any interaction's suggestions
     return queryset.filter(Q(analysis__subject=user) | Q(analysis__subject__manager=user))
+
+
+def task_list_for_user(user):
+    """Evaluation tasks: my own as evaluator; all of them for Quality Managers and Auditors."""
+    from service_quality.models import EvaluationTask
+
+    if not getattr(user, "is_authenticated", False) or not qms_roles.roles_of(user):
+        return EvaluationTask.objects.none()
+    queryset = EvaluationTask.objects.select_related(
+        "rule", "complaint", "subject", "evaluator", "evaluation"
+    ).order_by("status", "due_on", "id")
+    return queryset if sees_all_evaluations(user) else queryset.filter(evaluator=user)

@@ -28,4 +28,7 @@ urlpatterns = [
         name="auto-score-decide",
     ),
     path("friction-phrases/", views.FrictionPhraseListView.as_view(), name="friction-list"),
+    path("tasks/", views.TaskListView.as_view(), name="task-list"),
+    path("tasks/<int:pk>/start/", views.TaskStartView.as_view(), name="task-start"),
+    path("sampling-rules/", views.SamplingRuleListView.as_view(), name="rule-list"),
 ]

@@ -22,6 +22,7 @@ from service_quality.forms import (
     EvaluationStartForm,
     FrictionPhraseForm,
     RevisionForm,
+    SamplingRuleForm,
     ScorecardForm,
     ScoresForm,
     SectionForm,
@@ -415,4 +416,70 @@ class FrictionPhraseListView(RoleRequiredMixin, View):
             else:
                 messages.success(request, "Phrase added.")
                 return redirect("service_quality:friction-list")
+        return self._render(request, form, status=400)
+
+
+class TaskListView(RoleRequiredMixin, TemplateView):
+    """Sampled interactions waiting for evaluation: mine, or all for Quality Managers and Auditors."""
+
+    template_name = "service_quality/task_list.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queryset = selectors.task_list_for_user(self.request.user)
+        if self.request.GET.get("status") in {"open", "started", "done"}:
+            queryset = queryset.filter(status=self.request.GET["status"])
+        page = BoundedCountPaginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(page_obj=page, tasks=page.object_list)
+        return context
+
+
+class TaskStartView(RoleRequiredMixin, View):
+    http_method_names = ["post"]
+    read_roles = qms_roles.QUALITY
+
+    def post(self, request, pk):
+        from service_quality import sampling
+
+        task = get_object_or_404(selectors.task_list_for_user(request.user), pk=pk)
+        try:
+            evaluation = sampling.task_start(task, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("service_quality:task-list")
+        return redirect(evaluation.get_absolute_url())
+
+
+class SamplingRuleListView(RoleRequiredMixin, View):
+    write_roles = MANAGERS
+    template_name = "service_quality/rule_list.html"
+
+    def _render(self, request, form=None, status=200):
+        from service_quality.models import SamplingRule
+
+        context = {
+            "rules": list(
+                SamplingRule.objects.select_related("department", "person").order_by("name", "id")
+            ),
+            "form": form or SamplingRuleForm(),
+            "may_write": may_manage_scorecards(request.user),
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request)
+
+    def post(self, request):
+        from service_quality import sampling
+
+        form = SamplingRuleForm(request.POST)
+        if form.is_valid():
+            try:
+                sampling.sampling_rule_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, "Sampling rule created; the next hourly draw uses it.")
+                return redirect("service_quality:rule-list")
         return self._render(request, form, status=400)

@@ -113,6 +113,12 @@ def _submit_apply(ctx):
     ctx.set("is_critical_fail", result.is_critical_fail)
     ctx.set("is_passed", result.is_passed)
     ctx.set("submitted_at", ctx.at)
+    from service_quality.models import EvaluationTask, TaskStatus
+
+    # The sampled task (if any) is done when its evaluation is submitted.
+    EvaluationTask.objects.filter(evaluation=ctx.record).update(
+        status=TaskStatus.DONE, done_at=ctx.at
+    )
 
 
 def _subject_only(ctx):

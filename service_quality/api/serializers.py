@@ -220,3 +220,59 @@ class FrictionPhraseSerializer(serializers.ModelSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=4000)
+
+
+class SamplingRuleSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    per_person_per_week = serializers.IntegerField(min_value=0, max_value=50, default=2)
+    due_days = serializers.IntegerField(min_value=1, max_value=60, default=5)
+
+    class Meta:
+        from service_quality.models import SamplingRule
+
+        model = SamplingRule
+        fields = [
+            "id",
+            "name",
+            "scorecard_code",
+            "department",
+            "person",
+            "per_person_per_week",
+            "target_detractors",
+            "target_low_csat",
+            "target_escalated",
+            "target_reopened",
+            "target_sla_breached",
+            "due_days",
+            "is_active",
+            "version",
+        ]
+        read_only_fields = ["is_active"]
+
+
+class EvaluationTaskSerializer(serializers.ModelSerializer):
+    subject = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    evaluator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        from service_quality.models import EvaluationTask
+
+        model = EvaluationTask
+        fields = [
+            "id",
+            "rule",
+            "interaction_key",
+            "kind",
+            "complaint",
+            "communication",
+            "subject",
+            "evaluator",
+            "reason",
+            "week_of",
+            "due_on",
+            "status",
+            "evaluation",
+            "escalation_level",
+            "created_at",
+            "done_at",
+        ]
+        read_only_fields = fields

@@ -6,6 +6,8 @@ router = SimpleRouter()
 router.register("scorecards", views.ScorecardViewSet, basename="sq-scorecard")
 router.register("evaluations", views.EvaluationViewSet, basename="sq-evaluation")
 router.register("auto-scores", views.AutoScoreViewSet, basename="sq-auto-score")
+router.register("sampling-rules", views.SamplingRuleViewSet, basename="sq-sampling-rule")
+router.register("evaluation-tasks", views.EvaluationTaskViewSet, basename="sq-evaluation-task")
 router.register("friction-phrases", views.FrictionPhraseViewSet, basename="sq-friction-phrase")
 
 urlpatterns = router.urls

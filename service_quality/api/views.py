@@ -14,15 +14,23 @@ from service_quality.api.serializers import (
     AutoScoreSerializer,
     CriterionSerializer,
     EvaluationSerializer,
+    EvaluationTaskSerializer,
     FrictionPhraseSerializer,
     ReasonSerializer,
     RevisionRequestSerializer,
+    SamplingRuleSerializer,
     ScorecardSerializer,
     ScoresRequestSerializer,
     SectionSerializer,
 )
 from service_quality.filters import EvaluationFilter, ScorecardFilter
-from service_quality.models import Criterion, FrictionPhrase, Scorecard, ScorecardSection
+from service_quality.models import (
+    Criterion,
+    FrictionPhrase,
+    SamplingRule,
+    Scorecard,
+    ScorecardSection,
+)
 from service_quality.workflow import EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
@@ -292,3 +300,59 @@ class FrictionPhraseViewSet(
             self.get_object(), actor=request.user, reason=incoming.validated_data["reason"]
         )
         return Response(FrictionPhraseSerializer(row).data)
+
+
+class SamplingRuleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sampling rules (Quality Managers): N per person per week at random, plus targeted samples."""
+
+    serializer_class = SamplingRuleSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+    write_roles = MANAGERS
+    filter_backends = []
+
+    def get_queryset(self):
+        return SamplingRule.objects.order_by("name", "id")
+
+    def perform_create(self, serializer):
+        from service_quality import sampling
+
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = sampling.sampling_rule_create(actor=self.request.user, **data)
+
+
+class EvaluationTaskViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Sampled interactions to evaluate; the evaluator POSTs `start/` to open the evaluation."""
+
+    serializer_class = EvaluationTaskSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+    write_roles = qms_roles.QUALITY
+    filterset_fields = ["status", "reason", "kind"]
+    ordering_fields = ["due_on", "created_at"]
+    search_fields = ["interaction_key"]
+
+    def get_queryset(self):
+        return selectors.task_list_for_user(self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={201: EvaluationSerializer},
+        summary="Start the evaluation of this task",
+    )
+    @action(detail=True, methods=["post"], url_path="start")
+    def start(self, request, pk=None):
+        from service_quality import sampling
+
+        evaluation = sampling.task_start(self.get_object(), actor=request.user)
+        return Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)

@@ -103,3 +103,15 @@ def answers_by_label(scorecard, **by_label):
     """{criterion id: answer} from label keywords with spaces as underscores."""
     ids = {c.label.replace(" ", "_").lower(): c.pk for c in scorecard.criteria.all()}
     return {ids[key]: {"answer": value} for key, value in by_label.items()}
+
+
+@pytest.fixture
+def friction_list(db):
+    """The default friction list of migration 0005 (a transactional test's flush empties it)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module(
+        "service_quality.migrations.0005_default_friction_phrases"
+    ).seed_friction_phrases(apps, None)

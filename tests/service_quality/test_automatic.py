@@ -69,7 +69,7 @@ HANDLING_CRITERIA = [
 
 
 @pytest.fixture
-def cards(manager):
+def cards(manager, friction_list):
     return (
         make_scorecard(manager=manager, criteria=AUTO_CRITERIA),
         make_scorecard(
