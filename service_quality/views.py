@@ -28,7 +28,7 @@ from service_quality.forms import (
     SectionForm,
     apply_domain_error,
 )
-from service_quality.models import Evaluation, FrictionPhrase, Scorecard
+from service_quality.models import AutoScore, Evaluation, EvaluationTask, FrictionPhrase, Scorecard
 from service_quality.permissions import is_evaluator, may_manage_scorecards
 from service_quality.workflow import (
     EVALUATION_WORKFLOW,
@@ -109,6 +109,7 @@ class ScorecardCreateView(RoleRequiredMixin, View):
 class ScorecardDetailView(RoleRequiredMixin, View):
     """The scorecard page; its POSTs add a section or a criterion to a draft, or start a revision."""
 
+    model = Scorecard
     write_roles = MANAGERS
     template_name = "service_quality/scorecard_detail.html"
 
@@ -228,6 +229,13 @@ class EvaluationCreateView(RoleRequiredMixin, View):
             raise Http404("Start an evaluation from a complaint.") from None
 
     def get(self, request):
+        if not request.GET.get("complaint"):
+            from complaints.models import Complaint
+
+            recent = Complaint.objects.order_by("-received_at", "-id")[:50]
+            return TemplateResponse(
+                request, "service_quality/evaluation_choose.html", {"complaints": recent}
+            )
         complaint = self._complaint(request)
         return TemplateResponse(
             request,
@@ -256,6 +264,7 @@ class EvaluationCreateView(RoleRequiredMixin, View):
 class EvaluationDetailView(RoleRequiredMixin, View):
     """The evaluation page; its POST records the answers of a draft."""
 
+    model = Evaluation
     read_roles = qms_roles.EVERYONE
     write_roles = qms_roles.QUALITY
     template_name = "service_quality/evaluation_detail.html"
@@ -337,6 +346,7 @@ class AutoScoreDecideView(RoleRequiredMixin, View):
     """POST: confirm an automatic score, or override it with an answer and a reason."""
 
     http_method_names = ["post"]
+    model = AutoScore
     read_roles = qms_roles.QUALITY
     write_roles = qms_roles.QUALITY
 
@@ -437,6 +447,7 @@ class TaskListView(RoleRequiredMixin, TemplateView):
 
 class TaskStartView(RoleRequiredMixin, View):
     http_method_names = ["post"]
+    model = EvaluationTask
     read_roles = qms_roles.QUALITY
 
     def post(self, request, pk):

@@ -153,6 +153,16 @@ MAY_BE_HIDDEN: set[tuple[str, str]] = {
     ("training-assignment-history", "administrator"),
     ("training-assignment-signatures", "administrator"),
     ("training-assignment-transitions", "administrator"),
+    # service quality: people see their own evaluations, automatic scores and tasks; Quality
+    # Managers and Auditors all (decision record 0030). The demo's first rows are someone else's.
+    *(
+        (name, persona)
+        for name in (
+            "sq-evaluation-detail", "sq-evaluation-history", "sq-evaluation-signatures", "sq-evaluation-transitions",
+            "sq-auto-score-detail", "sq-evaluation-task-detail", "service_quality:evaluation-detail",
+        )
+        for persona in ("staff", "employee", "administrator")
+    ),
 }
 
 # URLs an Auditor may POST to: they change only the auditor's own session, password or inbox.

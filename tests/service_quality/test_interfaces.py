@@ -506,3 +506,29 @@ def test_openapi_schema_documents_the_service_quality_endpoints(api_for, staff):
         "/api/v1/service-quality/evaluations/{id}/history/",
     ):
         assert path in paths, path
+
+
+def test_start_page_without_a_complaint_offers_a_choice(world, client_for, evaluator):
+    page = client_for(evaluator).get("/service-quality/evaluations/new/")
+    assert page.status_code == 200 and world["complaint"].reference.encode() in page.content
+
+
+def test_demo_data_is_complete_and_idempotent(db):
+    from django.core.management import call_command
+
+    from service_quality.models import EvaluationTask, SamplingRule
+
+    call_command("seed_demo", verbosity=0)
+    counts = (
+        Scorecard.objects.filter(status="in_force").count(),
+        Evaluation.objects.filter(status="submitted").count(),
+        SamplingRule.objects.count(),
+    )
+    assert counts == (2, 14, 2)
+    assert EvaluationTask.objects.exists()
+    call_command("seed_demo", verbosity=0)
+    assert (
+        Scorecard.objects.filter(status="in_force").count(),
+        Evaluation.objects.filter(status="submitted").count(),
+        SamplingRule.objects.count(),
+    ) == counts
