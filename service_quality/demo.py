@@ -264,6 +264,7 @@ def seed(log=print) -> None:
                     submitted_at=entry.at + timedelta(days=1),
                 )
         log("  16 demo evaluations (14 submitted)")
+    seed_coaching(log, evaluator=evaluator, manager=manager)
     if not SamplingRule.objects.exists():
         sampling.sampling_rule_create(
             actor=manager,
@@ -278,3 +279,38 @@ def seed(log=print) -> None:
             per_person_per_week=0,
         )
         log(f"  sampling rules; {sampling.samples_draw()} evaluation tasks drawn")
+
+
+def seed_coaching(log, *, evaluator, manager):
+    from service_quality import services
+    from service_quality.models import CoachingRecord, Evaluation
+
+    if CoachingRecord.objects.exists():
+        return
+    low = list(
+        Evaluation.objects.filter(status="submitted", is_passed=False)
+        .select_related("subject")
+        .order_by("score_percent", "id")[:3]
+    )
+    today = timezone.localdate()
+    for index, evaluation in enumerate(low):
+        actor = (
+            evaluation.evaluator if evaluation.evaluator_id != evaluation.subject_id else manager
+        )
+        record = services.coaching_create(
+            evaluation,
+            actor=actor,
+            moment="The reply did not give the customer a date for the next step.",
+            what_good_looks_like="Say what happens next and when: 'The engineer calls you on Friday before noon.'",
+            agreed_action="Use the reply checklist on the next ten e-mails.",
+            due_on=today + timedelta(days=7 + index),
+        )
+        if index == 0:
+            services.coaching_transition(
+                record,
+                "acknowledge",
+                actor=evaluation.subject,
+                password=DEMO_PASSWORD,
+                reason="Demo",
+            )
+    log(f"  {len(low)} coaching records (one acknowledged)")

@@ -202,3 +202,16 @@ class SamplingRuleForm(forms.Form):
             .distinct()
             .order_by("first_name", "last_name")
         )
+
+
+class CoachingForm(forms.Form):
+    moment = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="The moment"
+    )
+    what_good_looks_like = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="What good looks like"
+    )
+    agreed_action = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="Agreed action"
+    )
+    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Action due")

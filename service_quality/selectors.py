@@ -125,3 +125,18 @@ def task_list_for_user(user):
         "rule", "complaint", "subject", "evaluator", "evaluation"
     ).order_by("status", "due_on", "id")
     return queryset if sees_all_evaluations(user) else queryset.filter(evaluator=user)
+
+
+def coaching_list_for_user(user):
+    """Coaching records: the person's own, the ones they gave, their team's; all for Quality
+    Managers and Auditors."""
+    from service_quality.models import CoachingRecord
+
+    if not getattr(user, "is_authenticated", False) or not qms_roles.roles_of(user):
+        return CoachingRecord.objects.none()
+    queryset = CoachingRecord.objects.select_related("evaluation", "person", "coach").order_by(
+        "-created_at", "-id"
+    )
+    if sees_all_evaluations(user):
+        return queryset
+    return queryset.filter(Q(person=user) | Q(coach=user) | Q(person__manager=user))

@@ -627,3 +627,88 @@ def friction_phrase_deactivate(row, *, actor, reason: str):
     set_history(locked, user=actor, reason=reason, action="deactivate")
     locked.save(update_fields=["is_active"])
     return locked
+
+
+# --- coaching ---------------------------------------------------------------------------------------
+
+FOLLOW_UP_DAYS = 14
+
+
+def may_coach(actor, evaluation) -> bool:
+    """The evaluator, the person's team lead, or a Quality Manager; never the person."""
+    if qms_roles.is_read_only(actor) or actor.pk == evaluation.subject_id:
+        return False
+    return (
+        actor.pk == evaluation.evaluator_id
+        or evaluation.subject.manager_id == actor.pk
+        or qms_roles.has_role(actor, qms_roles.MANAGER)
+    )
+
+
+@transaction.atomic
+def coaching_create(
+    evaluation,
+    *,
+    actor,
+    moment: str,
+    what_good_looks_like: str,
+    agreed_action: str,
+    due_on,
+    follow_up_days=FOLLOW_UP_DAYS,
+):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from qms.notifications import notify
+    from service_quality.models import CoachingRecord
+
+    evaluation = Evaluation.objects.select_related("subject").get(pk=evaluation.pk)
+    if not may_coach(actor, evaluation):
+        raise NotAllowed(
+            "The evaluator, the team lead or a Quality Manager coaches; nobody coaches themselves."
+        )
+    if evaluation.status not in (EvaluationStatus.SUBMITTED, EvaluationStatus.UPHELD):
+        raise IllegalTransition("Coach on a submitted evaluation.")
+    if not isinstance(due_on, date):
+        raise ValidationFailed.on("due_on", "Enter the date the agreed action is due.")
+    if due_on < timezone.localdate():
+        raise ValidationFailed.on("due_on", "The due date cannot be in the past.")
+    if due_on > timezone.localdate() + timedelta(days=365):
+        raise ValidationFailed.on("due_on", "Set a due date within a year.")
+    record = CoachingRecord(
+        evaluation=evaluation,
+        person=evaluation.subject,
+        coach=actor,
+        moment=_text(moment, "moment", required=True),
+        what_good_looks_like=_text(what_good_looks_like, "what_good_looks_like", required=True),
+        agreed_action=_text(agreed_action, "agreed_action", required=True),
+        due_on=due_on,
+        follow_up_due_on=due_on
+        + timedelta(days=_int(follow_up_days, "follow_up_days", low=1, high=180)),
+    )
+    set_history(record, user=actor, reason="Coaching recorded", action="create")
+    record.save()
+    notify(
+        [evaluation.subject],
+        subject=f"Coaching on {evaluation.reference}: please read and acknowledge",
+        url=record.get_absolute_url(),
+    )
+    return record
+
+
+def coaching_transition(
+    record, action: str, *, actor, reason="", password=None, meaning=None, data=None
+):
+    from service_quality.workflow import COACHING_WORKFLOW
+
+    return transition(
+        COACHING_WORKFLOW,
+        record,
+        action,
+        actor=actor,
+        reason=reason,
+        password=password,
+        meaning=meaning,
+        data=data,
+    )

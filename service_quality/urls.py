@@ -31,4 +31,14 @@ urlpatterns = [
     path("tasks/", views.TaskListView.as_view(), name="task-list"),
     path("tasks/<int:pk>/start/", views.TaskStartView.as_view(), name="task-start"),
     path("sampling-rules/", views.SamplingRuleListView.as_view(), name="rule-list"),
+    path(
+        "evaluations/<int:pk>/coaching/", views.CoachingCreateView.as_view(), name="coaching-create"
+    ),
+    path("coaching/", views.CoachingListView.as_view(), name="coaching-list"),
+    path("coaching/<int:pk>/", views.CoachingDetailView.as_view(), name="coaching-detail"),
+    path(
+        "coaching/<int:pk>/transition/",
+        views.CoachingTransitionView.as_view(),
+        name="coaching-transition",
+    ),
 ]

@@ -18,6 +18,7 @@ from service_quality import selectors, services
 from service_quality.filters import EvaluationFilter, ScorecardFilter
 from service_quality.forms import (
     AutoScoreDecisionForm,
+    CoachingForm,
     CriterionForm,
     EvaluationStartForm,
     FrictionPhraseForm,
@@ -28,7 +29,14 @@ from service_quality.forms import (
     SectionForm,
     apply_domain_error,
 )
-from service_quality.models import AutoScore, Evaluation, EvaluationTask, FrictionPhrase, Scorecard
+from service_quality.models import (
+    AutoScore,
+    CoachingRecord,
+    Evaluation,
+    EvaluationTask,
+    FrictionPhrase,
+    Scorecard,
+)
 from service_quality.permissions import is_evaluator, may_manage_scorecards
 from service_quality.workflow import (
     EVALUATION_WORKFLOW,
@@ -296,6 +304,10 @@ class EvaluationDetailView(RoleRequiredMixin, View):
             form=form or (ScoresForm(rows=rows) if may_score else None),
             may_score=may_score,
             may_decide=is_evaluator(request.user) and request.user.pk != evaluation.subject_id,
+            coaching=list(evaluation.coaching.select_related("coach").all()),
+            coaching_form=getattr(self, "_coaching_form", None) or CoachingForm(),
+            may_coach=evaluation.status in (EvaluationStatus.SUBMITTED, EvaluationStatus.UPHELD)
+            and services.may_coach(request.user, evaluation),
             preview=services.evaluation_compute(evaluation),
             action_url=reverse("service_quality:evaluation-transition", args=[evaluation.pk]),
         )
@@ -494,3 +506,79 @@ class SamplingRuleListView(RoleRequiredMixin, View):
                 messages.success(request, "Sampling rule created; the next hourly draw uses it.")
                 return redirect("service_quality:rule-list")
         return self._render(request, form, status=400)
+
+
+class CoachingCreateView(RoleRequiredMixin, View):
+    """POST from the evaluation page: a coaching record on this evaluation."""
+
+    http_method_names = ["post"]
+    model = Evaluation
+    read_roles = qms_roles.QUALITY
+
+    def post(self, request, pk):
+        try:
+            evaluation = selectors.evaluation_get(request.user, pk)
+        except Evaluation.DoesNotExist:
+            raise Http404("No such evaluation.") from None
+        form = CoachingForm(request.POST)
+        if form.is_valid():
+            try:
+                record = services.coaching_create(
+                    evaluation, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(
+                    request, "Coaching recorded; the person is asked to acknowledge it."
+                )
+                return redirect(record.get_absolute_url())
+        view = EvaluationDetailView()
+        view._coaching_form = form
+        return view._render(request, evaluation, status=400)
+
+
+class CoachingDetailView(RoleRequiredMixin, TemplateView):
+    model = CoachingRecord
+    template_name = "service_quality/coaching_detail.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, pk, **kwargs):
+        from service_quality.workflow import COACHING_WORKFLOW
+
+        context = super().get_context_data(**kwargs)
+        try:
+            record = selectors.coaching_list_for_user(self.request.user).get(pk=pk)
+        except CoachingRecord.DoesNotExist:
+            raise Http404("No such coaching record.") from None
+        context.update(
+            record_audit_context(
+                record, self.request.user, COACHING_WORKFLOW, known=[record.person, record.coach]
+            )
+        )
+        context.update(
+            record=record,
+            action_url=reverse("service_quality:coaching-transition", args=[record.pk]),
+        )
+        return context
+
+
+class CoachingTransitionView(TransitionView):
+    model = CoachingRecord
+    transition_service = staticmethod(services.coaching_transition)
+
+    def get_queryset(self):
+        return selectors.coaching_list_for_user(self.request.user)
+
+
+class CoachingListView(RoleRequiredMixin, TemplateView):
+    template_name = "service_quality/coaching_list.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = BoundedCountPaginator(
+            selectors.coaching_list_for_user(self.request.user), PAGE_SIZE
+        ).get_page(self.request.GET.get("page"))
+        context.update(page_obj=page, records=page.object_list)
+        return context

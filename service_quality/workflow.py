@@ -185,3 +185,55 @@ EVALUATION_WORKFLOW = Workflow(
         ),
     ],
 )
+
+
+class CoachingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    COMPLETED = "completed", "Completed"
+
+
+def _coached_person_only(ctx):
+    if ctx.actor.pk != ctx.record.person_id:
+        raise NotAllowed("Only the person coached acknowledges the coaching.")
+
+
+def _set_acknowledged_at(ctx):
+    ctx.set("acknowledged_at", ctx.at)
+
+
+def _coach_only(ctx):
+    if ctx.actor.pk != ctx.record.coach_id and not qms_roles.has_role(ctx.actor, qms_roles.MANAGER):
+        raise NotAllowed("The coach or a Quality Manager records the agreed action as done.")
+    if ctx.actor.pk == ctx.record.person_id:
+        raise NotAllowed("The person coached does not close their own coaching.")
+
+
+def _set_completed_at(ctx):
+    ctx.set("completed_at", ctx.at)
+
+
+COACHING_WORKFLOW = Workflow(
+    states=CoachingStatus,
+    actions=[
+        Action(
+            "acknowledge",
+            sources=[CoachingStatus.OPEN],
+            target=CoachingStatus.ACKNOWLEDGED,
+            roles=qms_roles.EVERYONE,
+            needs_signature=True,
+            meaning="Coaching acknowledged",
+            guard=_coached_person_only,
+            apply=_set_acknowledged_at,
+        ),
+        Action(
+            "complete",
+            sources=[CoachingStatus.ACKNOWLEDGED],
+            target=CoachingStatus.COMPLETED,
+            roles=QUALITY,
+            label="Agreed action done",
+            guard=_coach_only,
+            apply=_set_completed_at,
+        ),
+    ],
+)

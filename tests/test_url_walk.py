@@ -160,6 +160,8 @@ MAY_BE_HIDDEN: set[tuple[str, str]] = {
         for name in (
             "sq-evaluation-detail", "sq-evaluation-history", "sq-evaluation-signatures", "sq-evaluation-transitions",
             "sq-auto-score-detail", "sq-evaluation-task-detail", "service_quality:evaluation-detail",
+            "sq-coaching-detail", "sq-coaching-history", "sq-coaching-signatures", "sq-coaching-transitions",
+            "service_quality:coaching-detail",
         )
         for persona in ("staff", "employee", "administrator")
     ),

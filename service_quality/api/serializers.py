@@ -276,3 +276,37 @@ class EvaluationTaskSerializer(serializers.ModelSerializer):
             "done_at",
         ]
         read_only_fields = fields
+
+
+class CoachingSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
+    evaluation = serializers.PrimaryKeyRelatedField(queryset=Evaluation.objects.all())
+    person = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    coach = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        from service_quality.models import CoachingRecord
+
+        model = CoachingRecord
+        fields = [
+            "id",
+            "evaluation",
+            "person",
+            "coach",
+            "moment",
+            "what_good_looks_like",
+            "agreed_action",
+            "due_on",
+            "follow_up_due_on",
+            "status",
+            "created_at",
+            "acknowledged_at",
+            "completed_at",
+            "version",
+        ]
+        read_only_fields = [
+            "follow_up_due_on",
+            "status",
+            "created_at",
+            "acknowledged_at",
+            "completed_at",
+        ]

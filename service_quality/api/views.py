@@ -7,11 +7,13 @@ from rest_framework.response import Response
 
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
+from qms.errors import ValidationFailed
 from qms.permissions import RolePermission
 from service_quality import selectors, services
 from service_quality.api.serializers import (
     AutoScoreDecisionSerializer,
     AutoScoreSerializer,
+    CoachingSerializer,
     CriterionSerializer,
     EvaluationSerializer,
     EvaluationTaskSerializer,
@@ -31,7 +33,7 @@ from service_quality.models import (
     Scorecard,
     ScorecardSection,
 )
-from service_quality.workflow import EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
+from service_quality.workflow import COACHING_WORKFLOW, EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -356,3 +358,47 @@ class EvaluationTaskViewSet(
 
         evaluation = sampling.task_start(self.get_object(), actor=request.user)
         return Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
+
+
+class CoachingViewSet(
+    TransitionsMixin,
+    HistoryMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Coaching records from evaluations. The person coached `acknowledge`s with an electronic
+    signature (`password`); the coach records the agreed action done (`complete`)."""
+
+    serializer_class = CoachingSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+    write_roles = qms_roles.EVERYONE  # the services check coach, person and manager
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "due_on"]
+    search_fields = ["evaluation__reference"]
+    workflow = COACHING_WORKFLOW
+    transition_service = staticmethod(services.coaching_transition)
+
+    def get_queryset(self):
+        return selectors.coaching_list_for_user(self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        evaluation = data["evaluation"]
+        if (
+            not selectors.evaluation_list_for_user(self.request.user)
+            .filter(pk=evaluation.pk)
+            .exists()
+        ):
+            raise ValidationFailed.on("evaluation", "No such evaluation.")
+        serializer.instance = services.coaching_create(
+            evaluation,
+            actor=self.request.user,
+            moment=data["moment"],
+            what_good_looks_like=data["what_good_looks_like"],
+            agreed_action=data["agreed_action"],
+            due_on=data["due_on"],
+        )

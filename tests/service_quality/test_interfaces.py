@@ -526,6 +526,9 @@ def test_demo_data_is_complete_and_idempotent(db):
     )
     assert counts == (2, 14, 2)
     assert EvaluationTask.objects.exists()
+    from service_quality.models import CoachingRecord
+
+    assert CoachingRecord.objects.filter(status="acknowledged").exists()
     call_command("seed_demo", verbosity=0)
     assert (
         Scorecard.objects.filter(status="in_force").count(),
