@@ -265,6 +265,7 @@ def seed(log=print) -> None:
                 )
         log("  16 demo evaluations (14 submitted)")
     seed_coaching(log, evaluator=evaluator, manager=manager)
+    seed_calibration(log, evaluator=evaluator, manager=manager, scorecard=email)
     if not SamplingRule.objects.exists():
         sampling.sampling_rule_create(
             actor=manager,
@@ -314,3 +315,47 @@ def seed_coaching(log, *, evaluator, manager):
                 reason="Demo",
             )
     log(f"  {len(low)} coaching records (one acknowledged)")
+
+
+def seed_calibration(log, *, evaluator, manager, scorecard):
+    from complaints.models import Communication
+    from service_quality import calibration
+    from service_quality.models import CalibrationSession
+
+    if CalibrationSession.objects.exists():
+        return
+    entries = list(
+        Communication.objects.filter(
+            summary__startswith="[demo-sq]", direction="outbound"
+        ).order_by("-at")[:3]
+    )
+    if len(entries) < 3:
+        return
+    session = calibration.calibration_create(
+        actor=manager,
+        name="Calibration: e-mail replies",
+        scorecard=scorecard,
+        participants=[manager, evaluator],
+        interactions=[(e.complaint, e) for e in entries],
+    )
+    criteria = list(scorecard.criteria.all())
+    items = list(session.items.all())
+    chooser = random.Random(5)  # noqa: S311 - demo data
+    for person in (manager, evaluator):
+        answers = {}
+        for item in items:
+            for c in criteria:
+                answers[f"{item.pk}:{c.pk}"] = (
+                    chooser.choice(["3", "4", "5"])
+                    if c.scale == "one_to_five"
+                    else chooser.choice(["yes", "yes", "no"])
+                )
+        calibration.calibration_score(session, actor=person, answers=answers)
+    agreed = {
+        f"{i.pk}:{c.pk}": ("4" if c.scale == "one_to_five" else "yes")
+        for i in items
+        for c in criteria
+    }
+    calibration.calibration_agree(session, actor=manager, answers=agreed)
+    calibration.calibration_close(session, actor=manager)
+    log("  a closed calibration session (3 interactions, 2 evaluators)")

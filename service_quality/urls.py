@@ -41,4 +41,6 @@ urlpatterns = [
         views.CoachingTransitionView.as_view(),
         name="coaching-transition",
     ),
+    path("calibration/", views.CalibrationListView.as_view(), name="calibration-list"),
+    path("calibration/<int:pk>/", views.CalibrationDetailView.as_view(), name="calibration-detail"),
 ]

@@ -31,6 +31,7 @@ from service_quality.forms import (
 )
 from service_quality.models import (
     AutoScore,
+    CalibrationSession,
     CoachingRecord,
     Evaluation,
     EvaluationTask,
@@ -582,3 +583,91 @@ class CoachingListView(RoleRequiredMixin, TemplateView):
         ).get_page(self.request.GET.get("page"))
         context.update(page_obj=page, records=page.object_list)
         return context
+
+
+class CalibrationListView(RoleRequiredMixin, TemplateView):
+    """Calibration sessions, and how far the automatic scores agree with people's (per criterion)."""
+
+    template_name = "service_quality/calibration_list.html"
+
+    def get_context_data(self, **kwargs):
+        from service_quality import agreement
+        from service_quality.models import CalibrationSession
+
+        context = super().get_context_data(**kwargs)
+        context.update(
+            sessions=list(
+                CalibrationSession.objects.select_related("scorecard", "facilitator").order_by(
+                    "-created_at"
+                )[:50]
+            ),
+            auto_agreement=agreement.auto_vs_human(),
+        )
+        return context
+
+
+class CalibrationDetailView(RoleRequiredMixin, View):
+    model = CalibrationSession
+    write_roles = qms_roles.QUALITY
+    template_name = "service_quality/calibration_detail.html"
+
+    def _get(self, pk):
+        from service_quality.models import CalibrationSession
+
+        try:
+            return CalibrationSession.objects.select_related("scorecard", "facilitator").get(pk=pk)
+        except CalibrationSession.DoesNotExist:
+            raise Http404("No such session.") from None
+
+    def get(self, request, pk, status=200):
+        from service_quality import calibration
+
+        session = self._get(pk)
+        view = calibration.calibration_view(session, request.user)
+        items = list(session.items.select_related("complaint", "communication"))
+        criteria = list(session.scorecard.criteria.all())
+        grid = [
+            {
+                "item": item,
+                "cells": [
+                    {
+                        "criterion": c,
+                        "key": f"{item.pk}:{c.pk}",
+                        "mine": view["mine"].get((item.pk, c.pk), ""),
+                        "agreed": view["agreed"].get((item.pk, c.pk), ""),
+                    }
+                    for c in criteria
+                ],
+            }
+            for item in items
+        ]
+        context = {
+            "session": session,
+            "grid": grid,
+            "criteria": criteria,
+            "view": view,
+            "is_participant": session.participants.filter(pk=request.user.pk).exists(),
+            "is_facilitator": session.facilitator_id == request.user.pk,
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def post(self, request, pk):
+        from service_quality import calibration
+
+        session = self._get(pk)
+        what = request.POST.get("form")
+        answers = {k[2:]: v for k, v in request.POST.items() if k.startswith("a_") and v}
+        try:
+            if what == "score":
+                calibration.calibration_score(session, actor=request.user, answers=answers)
+            elif what == "agree":
+                calibration.calibration_agree(session, actor=request.user, answers=answers)
+            elif what == "close":
+                calibration.calibration_close(session, actor=request.user)
+            else:
+                raise DomainError("Unknown form.")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return self.get(request, pk, status=exc.status_code)
+        messages.success(request, "Saved.")
+        return redirect(session.get_absolute_url())

@@ -310,3 +310,52 @@ class CoachingSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "acknowledged_at",
             "completed_at",
         ]
+
+
+class CalibrationInteractionSerializer(serializers.Serializer):
+    complaint = serializers.PrimaryKeyRelatedField(queryset=Complaint.objects.all())
+    communication = serializers.PrimaryKeyRelatedField(
+        queryset=Communication.objects.all(), required=False, allow_null=True
+    )
+
+
+class CalibrationSerializer(serializers.ModelSerializer):
+    scorecard = serializers.PrimaryKeyRelatedField(queryset=Scorecard.objects.all())
+    participants = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), many=True
+    )
+    interactions = CalibrationInteractionSerializer(many=True, write_only=True)
+    facilitator = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    items = serializers.SerializerMethodField()
+
+    class Meta:
+        from service_quality.models import CalibrationSession
+
+        model = CalibrationSession
+        fields = [
+            "id",
+            "name",
+            "scorecard",
+            "facilitator",
+            "participants",
+            "status",
+            "created_at",
+            "closed_at",
+            "interactions",
+            "items",
+        ]
+        read_only_fields = ["status", "created_at", "closed_at"]
+
+    def get_items(self, obj) -> list[dict]:
+        return [
+            {"id": i.pk, "complaint": i.complaint_id, "communication": i.communication_id}
+            for i in obj.items.all()
+        ]
+
+
+class CalibrationAnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.CharField(max_length=3),
+        allow_empty=False,
+        help_text='{"<item id>:<criterion id>": answer}',
+    )

@@ -9,6 +9,8 @@ router.register("auto-scores", views.AutoScoreViewSet, basename="sq-auto-score")
 router.register("sampling-rules", views.SamplingRuleViewSet, basename="sq-sampling-rule")
 router.register("evaluation-tasks", views.EvaluationTaskViewSet, basename="sq-evaluation-task")
 router.register("coaching", views.CoachingViewSet, basename="sq-coaching")
+router.register("calibrations", views.CalibrationViewSet, basename="sq-calibration")
+router.register("agreement", views.AgreementView, basename="sq-agreement")
 router.register("friction-phrases", views.FrictionPhraseViewSet, basename="sq-friction-phrase")
 
 urlpatterns = router.urls

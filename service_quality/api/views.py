@@ -13,6 +13,8 @@ from service_quality import selectors, services
 from service_quality.api.serializers import (
     AutoScoreDecisionSerializer,
     AutoScoreSerializer,
+    CalibrationAnswersSerializer,
+    CalibrationSerializer,
     CoachingSerializer,
     CriterionSerializer,
     EvaluationSerializer,
@@ -27,6 +29,7 @@ from service_quality.api.serializers import (
 )
 from service_quality.filters import EvaluationFilter, ScorecardFilter
 from service_quality.models import (
+    CalibrationSession,
     Criterion,
     FrictionPhrase,
     SamplingRule,
@@ -402,3 +405,113 @@ class CoachingViewSet(
             agreed_action=data["agreed_action"],
             due_on=data["due_on"],
         )
+
+
+class CalibrationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Calibration sessions: participants PUT blind `scores/`, the facilitator PUTs `agreed/` and
+    POSTs `close/`; `report/` shows the caller's own answers while open and the spread once closed."""
+
+    serializer_class = CalibrationSerializer
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+    write_roles = qms_roles.QUALITY
+    filter_backends = []
+
+    def get_queryset(self):
+        return (
+            CalibrationSession.objects.select_related("facilitator")
+            .prefetch_related("participants", "items")
+            .order_by("-created_at")
+        )
+
+    def perform_create(self, serializer):
+        from service_quality import calibration
+
+        data = serializer.validated_data
+        serializer.instance = calibration.calibration_create(
+            actor=self.request.user,
+            name=data["name"],
+            scorecard=data["scorecard"],
+            participants=data["participants"],
+            interactions=[(i["complaint"], i.get("communication")) for i in data["interactions"]],
+        )
+
+    def _answers(self, request, method):
+        from service_quality import calibration
+
+        incoming = CalibrationAnswersSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        getattr(calibration, method)(
+            self.get_object(), actor=request.user, answers=dict(incoming.validated_data["answers"])
+        )
+        return Response(_report(self.get_object(), request.user))
+
+    @extend_schema(request=CalibrationAnswersSerializer, responses=dict, summary="My blind answers")
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path="scores",
+        serializer_class=CalibrationAnswersSerializer,
+    )
+    def scores(self, request, pk=None):
+        return self._answers(request, "calibration_score")
+
+    @extend_schema(
+        request=CalibrationAnswersSerializer,
+        responses=dict,
+        summary="The agreed answers (facilitator)",
+    )
+    @action(
+        detail=True,
+        methods=["put"],
+        url_path="agreed",
+        serializer_class=CalibrationAnswersSerializer,
+    )
+    def agreed(self, request, pk=None):
+        return self._answers(request, "calibration_agree")
+
+    @extend_schema(request=None, responses=dict, summary="Close the session and reveal the spread")
+    @action(detail=True, methods=["post"], url_path="close")
+    def close(self, request, pk=None):
+        from service_quality import calibration
+
+        session = calibration.calibration_close(self.get_object(), actor=request.user)
+        return Response(_report(session, request.user))
+
+    @extend_schema(responses=dict, summary="Spread per criterion and per evaluator")
+    @action(detail=True, methods=["get"], url_path="report")
+    def report(self, request, pk=None):
+        return Response(_report(self.get_object(), request.user))
+
+
+def _report(session, user) -> dict:
+    from service_quality import calibration
+
+    view = calibration.calibration_view(session, user)
+    return {
+        "closed": view["closed"],
+        "mine": {f"{i}:{c}": a for (i, c), a in view["mine"].items()},
+        "agreed": {f"{i}:{c}": a for (i, c), a in view["agreed"].items()},
+        "per_criterion": view["per_criterion"],
+        "per_evaluator": view["per_evaluator"],
+    }
+
+
+class AgreementView(viewsets.ViewSet):
+    """Automatic vs human scores per criterion: pairs, share of agreement, Cohen's kappa."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.READERS
+
+    @extend_schema(responses=dict, summary="Automatic vs human agreement per criterion")
+    def list(self, request):
+        from service_quality import agreement
+
+        return Response(agreement.auto_vs_human())

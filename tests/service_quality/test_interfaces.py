@@ -529,6 +529,9 @@ def test_demo_data_is_complete_and_idempotent(db):
     from service_quality.models import CoachingRecord
 
     assert CoachingRecord.objects.filter(status="acknowledged").exists()
+    from service_quality.models import CalibrationSession
+
+    assert CalibrationSession.objects.filter(status="closed").count() == 1
     call_command("seed_demo", verbosity=0)
     assert (
         Scorecard.objects.filter(status="in_force").count(),
