@@ -299,6 +299,11 @@ class EvaluationDetailView(RoleRequiredMixin, View):
             EVALUATION_WORKFLOW,
             known=[evaluation.subject, evaluation.evaluator],
         )
+        context["actions"] = [
+            a
+            for a in context["actions"]
+            if _offer_evaluation_action(a.name, evaluation, request.user)
+        ]
         context.update(
             evaluation=evaluation,
             rows=rows,
@@ -345,6 +350,16 @@ class EvaluationDetailView(RoleRequiredMixin, View):
                 messages.success(request, "Answers saved.")
                 return redirect(evaluation.get_absolute_url())
         return self._render(request, evaluation, form=form, status=400)
+
+
+def _offer_evaluation_action(name: str, evaluation, user) -> bool:
+    """The buttons the page offers: the workflow's guards decide, this only hides the ones
+    that would be refused for who the user is (the services check again)."""
+    if name == "submit":
+        return user.pk == evaluation.evaluator_id
+    if name == "dispute":
+        return user.pk == evaluation.subject_id
+    return user.pk not in (evaluation.evaluator_id, evaluation.subject_id)
 
 
 class EvaluationTransitionView(TransitionView):
@@ -557,6 +572,10 @@ class CoachingDetailView(RoleRequiredMixin, TemplateView):
                 record, self.request.user, COACHING_WORKFLOW, known=[record.person, record.coach]
             )
         )
+        is_person = self.request.user.pk == record.person_id
+        context["actions"] = [
+            a for a in context["actions"] if (a.name == "acknowledge") == is_person
+        ]
         context.update(
             record=record,
             action_url=reverse("service_quality:coaching-transition", args=[record.pk]),

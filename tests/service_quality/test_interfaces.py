@@ -538,3 +538,21 @@ def test_demo_data_is_complete_and_idempotent(db):
         Evaluation.objects.filter(status="submitted").count(),
         SamplingRule.objects.count(),
     ) == counts
+
+
+def test_pages_offer_only_the_buttons_the_user_may_use(world, client_for, evaluator, agent):
+    evaluation = world["agent_eval"]
+    services.evaluation_score(
+        evaluation,
+        actor=evaluator,
+        answers=answers_by_label(
+            evaluation.scorecard, reference_quoted="yes", empathy="3", clear_next_step="no"
+        ),
+    )
+    services.evaluation_transition(evaluation, "submit", actor=evaluator)
+    assert [
+        a.name for a in client_for(evaluator).get(evaluation.get_absolute_url()).context["actions"]
+    ] == []
+    assert [
+        a.name for a in client_for(agent).get(evaluation.get_absolute_url()).context["actions"]
+    ] == ["dispute"]
