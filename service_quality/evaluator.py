@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -137,6 +137,12 @@ def interactions_evaluate_batch(*, batch_size: int = DEFAULT_BATCH, now=None) ->
     by_kind, friction, key = current_rules()
     actor = system_user()
     with transaction.atomic():
+        # One batch at a time across workers: a second run waits here and then reads what the
+        # first committed, so it never re-analyses an interaction in flight (FOR UPDATE SKIP
+        # LOCKED alone leaves a window between a row's unlock and the NOT EXISTS it was read by).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["service_quality.interactions_evaluate"])
         entries = list(
             stale_communications(key)
             .select_related("complaint")
