@@ -76,12 +76,23 @@ def stale_complaints(rules_key: str):
             complaint=OuterRef("pk"), kind=InteractionKind.HANDLING, rules_key=rules_key
         )
         .filter(source_version=OuterRef("version"))
-        .annotate(marker=Coalesce("survey_id", Value(0)))
-        .filter(marker=OuterRef("survey_marker"))
+        .annotate(
+            marker=Coalesce("survey_id", Value(0)),
+            entry_marker=Coalesce("last_communication_id", Value(0)),
+        )
+        .filter(marker=OuterRef("survey_marker"), entry_marker=OuterRef("entry_marker"))
+    )
+    newest_entry = (
+        Communication.objects.filter(complaint=OuterRef("pk")).order_by("-id").values("id")[:1]
     )
     return (
-        Complaint.objects.annotate(latest_survey=Subquery(_latest_survey()))
-        .annotate(survey_marker=Coalesce(F("latest_survey"), Value(0)))
+        Complaint.objects.annotate(
+            latest_survey=Subquery(_latest_survey()), latest_entry=Subquery(newest_entry)
+        )
+        .annotate(
+            survey_marker=Coalesce(F("latest_survey"), Value(0)),
+            entry_marker=Coalesce(F("latest_entry"), Value(0)),
+        )
         .filter(~Exists(fresh))
         .order_by("id")
     )
@@ -142,7 +153,10 @@ def interactions_evaluate_batch(*, batch_size: int = DEFAULT_BATCH, now=None) ->
         # LOCKED alone leaves a window between a row's unlock and the NOT EXISTS it was read by).
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["service_quality.interactions_evaluate"])
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    ["service_quality.interactions_evaluate"],
+                )
         entries = list(
             stale_communications(key)
             .select_related("complaint")
@@ -164,6 +178,7 @@ def interactions_evaluate_batch(*, batch_size: int = DEFAULT_BATCH, now=None) ->
                     rules=key,
                     source_version=0,
                     survey_id=None,
+                    last_communication_id=None,
                     facts=facts,
                     now=now,
                     inputs={"communication": entry.pk, "complaint": entry.complaint_id},
@@ -203,6 +218,7 @@ def interactions_evaluate_batch(*, batch_size: int = DEFAULT_BATCH, now=None) ->
                         rules=key,
                         source_version=complaint.version,
                         survey_id=complaint.latest_survey,
+                        last_communication_id=complaint.latest_entry,
                         facts=facts,
                         now=now,
                         inputs={
@@ -224,6 +240,7 @@ def interactions_evaluate_batch(*, batch_size: int = DEFAULT_BATCH, now=None) ->
                 "rules_key",
                 "source_version",
                 "survey_id",
+                "last_communication_id",
                 "method_version",
                 "inputs",
                 "sentiment_compound",
@@ -265,6 +282,7 @@ def _analysis(
     rules,
     source_version,
     survey_id,
+    last_communication_id,
     facts,
     now,
     inputs,
@@ -278,6 +296,7 @@ def _analysis(
         rules_key=rules,
         source_version=source_version,
         survey_id=survey_id,
+        last_communication_id=last_communication_id,
         method_version=auto.method_version(),
         inputs=inputs,
         sentiment_compound=Decimal(str(round(facts.sentiment_compound, 4))),

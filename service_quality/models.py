@@ -308,6 +308,9 @@ class InteractionAnalysis(models.Model):
     rules_key = models.CharField(max_length=64)
     source_version = models.PositiveIntegerField(default=0)
     survey_id = models.BigIntegerField(null=True, blank=True)
+    last_communication_id = models.BigIntegerField(
+        null=True, blank=True
+    )  # handling: newest entry read
     method_version = models.CharField(max_length=60)
     inputs = models.JSONField(default=dict)  # ids (and versions) of what was read
     sentiment_compound = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)

@@ -432,3 +432,17 @@ def test_friction_phrases_api_and_page(api_for, client_for, manager, staff):
         client_for(staff).post("/service-quality/friction-phrases/", {"phrase": "meh"}).status_code
         == 403
     )
+
+
+def test_a_new_entry_makes_its_complaints_handling_stale(cards, agent):
+    complaint = make_complaint(actor=agent, assignee=agent)
+    add_communication(complaint, author=agent, summary="Hello", direction="inbound")
+    auto_evaluator.interactions_evaluate()
+    add_communication(
+        complaint, author=agent, summary="Still waiting, unacceptable", direction="inbound"
+    )
+    run = auto_evaluator.interactions_evaluate()
+    assert (run["communications"], run["handlings"]) == (1, 1)
+    analysis = InteractionAnalysis.objects.get(interaction_key=f"h:{complaint.pk}")
+    assert analysis.friction_phrases and analysis.sentiment == "negative"
+    assert auto_evaluator.interactions_evaluate()["handlings"] == 0
