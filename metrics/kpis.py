@@ -139,6 +139,22 @@ KPIS: tuple[Kpi, ...] = (
         "Effective controlled documents whose periodic review date has passed (ISO 9001 7.5.2). "
         "Measured on the documents' current review dates.",
         "documents", ("department",), 0),
+    # service quality (issue 17): evaluations of customer interactions against scorecards.
+    Kpi("sq_quality_score", "Quality score (mean)", "score", UP, RATIO,
+        "Mean score (0-100) of the evaluations submitted in the period (critical fails included).",
+        "service_quality", (), 1),
+    Kpi("sq_critical_fail_rate", "Critical-fail rate", "%", DOWN, RATIO,
+        "Of the evaluations submitted in the period, the share that failed a critical criterion.",
+        "service_quality"),
+    Kpi("sq_auto_coverage", "Interactions evaluated automatically", "%", UP, RATIO,
+        "Of the communication-log entries of the period, the share the automatic evaluator has analysed.",
+        "service_quality"),
+    Kpi("sq_human_coverage", "Interactions evaluated by people", "%", UP, RATIO,
+        "Of the communication-log entries of the period, the share with a submitted human evaluation.",
+        "service_quality"),
+    Kpi("sq_coaching_on_time_rate", "Coaching acknowledged on time", "%", UP, RATIO,
+        "Of the coaching records due in the period, the share acknowledged by the person on or before the due date.",
+        "service_quality"),
 )
 
 KPI_BY_CODE = {kpi.code: kpi for kpi in KPIS}
@@ -534,6 +550,60 @@ def documents_overdue(periods: list[Period], filters: KpiFilters, now=None) -> Q
     )
 
 
+def service_quality_aggregates(periods: list[Period]) -> dict[str, QuerySet]:
+    """Evaluations submitted, communications and their coverage, coaching due: one row each."""
+    from complaints.models import Communication
+    from service_quality.models import CoachingRecord, Evaluation
+
+    def evaluations(period):
+        submitted = Q(submitted_at__gte=period.start_at, submitted_at__lt=period.end_at)
+        return {
+            "submitted": Count("id", filter=submitted & Q(score_percent__isnull=False)),
+            "score_sum": Sum("score_percent", filter=submitted),
+            "critical": Count("id", filter=submitted & Q(is_critical_fail=True)),
+            "all_submitted": Count("id", filter=submitted),
+        }
+
+    def interactions(period):
+        inside = Q(at__gte=period.start_at, at__lt=period.end_at)
+        return {
+            "entries": Count("id", filter=inside),
+            "analysed": Count("id", filter=inside & Q(analysis__isnull=False)),
+        }
+
+    def human(period):
+        inside = Q(communication__at__gte=period.start_at, communication__at__lt=period.end_at, submitted_at__isnull=False)
+        return {"evaluated": Count("communication_id", filter=inside, distinct=True)}
+
+    def coaching(period):
+        due = Q(due_on__gte=period.start, due_on__lte=period.end)
+        return {"due": Count("id", filter=due), "on_time": Count("id", filter=due & Q(acknowledged_at__date__lte=F("due_on")))}
+
+    start, end = _span(periods)
+    return {
+        "sq_evaluations": one_row(Evaluation.objects.filter(submitted_at__gte=start, submitted_at__lt=end), **_for_each(periods, evaluations)),
+        "sq_interactions": one_row(Communication.objects.filter(at__gte=start, at__lt=end), **_for_each(periods, interactions)),
+        "sq_human": one_row(Evaluation.objects.filter(communication__at__gte=start, communication__at__lt=end), **_for_each(periods, human)),
+        "sq_coaching": one_row(
+            CoachingRecord.objects.filter(due_on__gte=min(p.start for p in periods), due_on__lte=max(p.end for p in periods)),
+            **_for_each(periods, coaching),
+        ),
+    }
+
+
+def _service_quality_values(e: dict, i: dict, h: dict, k: dict) -> list[KpiValue]:
+    def v(code, value, numerator=None, denominator=None):
+        return KpiValue(code, _round(value), _round(numerator), _round(denominator))
+
+    return [
+        v("sq_quality_score", ratio(e["score_sum"], e["submitted"], 1.0), e["score_sum"], e["submitted"]),
+        v("sq_critical_fail_rate", ratio(e["critical"], e["all_submitted"]), e["critical"], e["all_submitted"]),
+        v("sq_auto_coverage", ratio(i["analysed"], i["entries"]), i["analysed"], i["entries"]),
+        v("sq_human_coverage", ratio(h["evaluated"], i["entries"]), h["evaluated"], i["entries"]),
+        v("sq_coaching_on_time_rate", ratio(k["on_time"], k["due"]), k["on_time"], k["due"]),
+    ]
+
+
 def kpi_querysets(periods: list[Period], filters: KpiFilters = NO_FILTERS, *, now=None) -> dict[str, QuerySet]:
     """The queries every KPI of every period is computed from: one per table, each reading its
     table once for all the periods (FILTER per period). Fetched together (metrics.batch)."""
@@ -545,6 +615,7 @@ def kpi_querysets(periods: list[Period], filters: KpiFilters = NO_FILTERS, *, no
         "checks": check_aggregates(periods, filters),
         "training": training_by_trainee(periods, filters, now),
         "documents": documents_overdue(periods, filters, now),
+        **service_quality_aggregates(periods),
     }
 
 
@@ -562,10 +633,14 @@ def kpis_from_rows(rows: dict[str, list[dict]], n: int) -> list[dict[str, KpiVal
     checks = _split(rows["checks"][0], n)
     training = _sum_per_period(rows["training"], n, ("in_force", "done", "overdue"))
     documents = [values["overdue"] for values in _split(rows["documents"][0], n)]
-    return [
+    sq = [_split(rows[name][0], n) for name in ("sq_evaluations", "sq_interactions", "sq_human", "sq_coaching")]
+    result = [
         _kpi_values(c, s, u, {**k, **e}, t, d)
         for c, s, u, k, e, t, d in zip(complaints, surveys, units, capas, checks, training, documents, strict=True)
     ]
+    for values, parts in zip(result, zip(*sq, strict=True), strict=True):
+        values.update({value.code: value for value in _service_quality_values(*parts)})
+    return result
 
 
 def first_activity_at():

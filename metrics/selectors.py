@@ -131,6 +131,9 @@ TILE_GROUPS = (
     )),
     ("CAPA", ("capa_on_time_rate", "capa_mean_age_days", "open_capas", "capa_effectiveness_rate")),
     ("Training and documents", ("training_compliance_rate", "overdue_training", "documents_overdue_review")),
+    ("Service quality", (
+        "sq_quality_score", "sq_critical_fail_rate", "sq_auto_coverage", "sq_human_coverage", "sq_coaching_on_time_rate",
+    )),
 )
 assert {code for _g, codes in TILE_GROUPS for code in codes} == {k.code for k in KPIS}, "every KPI has a tile"
 

@@ -35,6 +35,11 @@ BEAT_SCHEDULE = {
     # metrics: KPI alerts every 5 minutes and once more after each day ends; yesterday's snapshot.
     "metrics-evaluate-kpi-targets": {"task": "metrics.evaluate_kpi_targets", "schedule": 300.0},
     "metrics-snapshot-kpis": {"task": "metrics.snapshot_kpis", "schedule": crontab(hour=0, minute=5)},
+    # service quality: automatic evaluation of new or changed interactions, in batches.
+    "service-quality-evaluate-interactions": {"task": "service_quality.evaluate_interactions", "schedule": 300.0},
+    # and sampling: evaluation tasks drawn hourly; overdue ones escalated.
+    "service-quality-draw-samples": {"task": "service_quality.draw_samples", "schedule": 3600.0},
+    "service-quality-escalate-overdue-tasks": {"task": "service_quality.escalate_overdue_tasks", "schedule": 3600.0},
     "metrics-evaluate-after-day-end": {"task": "metrics.evaluate_kpi_targets", "schedule": crontab(hour=0, minute=10)},
 }
 app.conf.beat_schedule = BEAT_SCHEDULE

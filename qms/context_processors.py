@@ -10,6 +10,7 @@ NAVIGATION = (
     ("Documents", "documents:list", qms_roles.EVERYONE),
     ("Training", "training:my", qms_roles.EVERYONE),
     ("Training matrix", "training:matrix", qms_roles.READERS),
+    ("Service quality", "service_quality:home", qms_roles.READERS),
     ("Dashboard", "metrics:dashboard", frozenset({qms_roles.MANAGER, qms_roles.AUDITOR, qms_roles.STAFF})),
     ("Audit trail", "audit-trail", frozenset({qms_roles.AUDITOR, qms_roles.MANAGER, qms_roles.ADMINISTRATOR})),
     ("Administration", "admin:index", qms_roles.ADMIN_SITE_ROLES),

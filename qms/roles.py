@@ -18,9 +18,9 @@ ADMIN_SITE_ROLES = frozenset({ADMINISTRATOR, AUDITOR})
 # Django model permissions each role holds, by app label and action; synced after every migrate
 # (qms.apps) because the permissions of later apps do not exist when the groups are created.
 # Nobody holds "delete": records are closed, cancelled or made obsolete, never deleted.
-DOMAIN_APPS = ("complaints", "capa", "documents", "training", "metrics")
+DOMAIN_APPS = ("complaints", "capa", "documents", "training", "metrics", "service_quality")
 ROLE_MODEL_PERMISSIONS = {
-    STAFF: dict.fromkeys(("complaints", "capa", "documents", "training"), ("view", "add", "change")),
+    STAFF: dict.fromkeys(("complaints", "capa", "documents", "training", "service_quality"), ("view", "add", "change")),
     MANAGER: dict.fromkeys(DOMAIN_APPS, ("view", "add", "change")),
     AUDITOR: dict.fromkeys((*DOMAIN_APPS, "qms", "auth", "axes"), ("view",)),
     EMPLOYEE: {"documents": ("view",), "training": ("view",)},

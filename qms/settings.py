@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "documents",
     "training",
     "metrics",
+    "service_quality",
 ]
 
 MIDDLEWARE = [
@@ -281,7 +282,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # complaints' severity (low..critical) and CAPA's risk severity (1..5) are different sets.
-    "ENUM_NAME_OVERRIDES": {"ComplaintSeverityEnum": "complaints.models.Severity", "SignoffRoleEnum": "documents.models.SIGNOFF_ROLES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintSeverityEnum": "complaints.models.Severity",
+        "InteractionKindEnum": "service_quality.models.InteractionKind",
+        "SignoffRoleEnum": "documents.models.SIGNOFF_ROLES",
+    },
     # The schema and its docs page need a login like everything else (issue 2 item 6).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }

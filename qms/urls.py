@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("documents.api.urls")),
     path("", include("training.api.urls")),
     path("", include("metrics.api.urls")),
+    path("service-quality/", include("service_quality.api.urls")),
     path("audit-trail/", include("qms.audit.api_urls")),
 ]
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("training/", include("training.urls")),
     path("metrics/", include("metrics.urls")),
+    path("service-quality/", include("service_quality.urls")),
     path("audit/", include("qms.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -178,6 +178,18 @@ MAY_BE_HIDDEN: set[tuple[str, str]] = {
     ("api-token-record-detail", "auditor"),
     ("api-token-record-detail", "employee"),
     ("api-token-record-detail", "outsider"),
+    # service quality: people see their own evaluations, automatic scores and tasks; Quality
+    # Managers and Auditors all (decision record 0030). The demo's first rows are someone else's.
+    *(
+        (name, persona)
+        for name in (
+            "sq-evaluation-detail", "sq-evaluation-history", "sq-evaluation-signatures", "sq-evaluation-transitions",
+            "sq-auto-score-detail", "sq-evaluation-task-detail", "service_quality:evaluation-detail",
+            "sq-coaching-detail", "sq-coaching-history", "sq-coaching-signatures", "sq-coaching-transitions",
+            "service_quality:coaching-detail",
+        )
+        for persona in ("staff", "employee", "administrator")
+    ),
 }
 
 # URLs an Auditor may POST to: they change only the auditor's own session, password or inbox.

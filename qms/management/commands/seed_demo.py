@@ -12,6 +12,7 @@ SEEDERS = (
     "training.demo.seed",
     "capa.demo.seed",
     "metrics.demo.seed",
+    "service_quality.demo.seed",
 )
 
 
