@@ -70,7 +70,7 @@ def one_of_each(complaint, action):
 
 
 def test_parallel_acknowledge_one_success_per_complaint(world):
-    complaints = [new_complaint(world, i) for i in range(sized(4, 100))]
+    complaints = [new_complaint(world, i) for i in range(sized(4, 200))]
     durations, losers = [], 0
     for complaint in complaints:
         codes, took = post_all(

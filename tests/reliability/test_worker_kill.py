@@ -58,10 +58,10 @@ def lateness(steps):
 
 
 def test_sigkilled_workers_lose_and_double_no_escalation_step(celery_queue):
-    count = sized(40, 400)
+    count = sized(40, 1000)
     spread, kill_every, timeout = sized(3, 40), sized(1.5, 4.0), sized(60, 400)
     workers = [start_worker(celery_queue, concurrency=2)]
-    expected = make_due_complaints(count, spread, lead=sized(4, 15))
+    expected = make_due_complaints(count, spread, lead=sized(4, 60))
     started = time.monotonic()
     kills = {"child": 0, "main": 0}
     rng = random.Random(7)
