@@ -25,6 +25,7 @@ def report(name: str, **figures):
     print(f"\nRELIABILITY {name} profile={PROFILE} {text}", flush=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/reliability/" in item.nodeid:
