@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-moments install lint fmt migrate check bench bench-growth smoke clean
+.PHONY: run test test-moments reliability install lint fmt migrate check bench bench-growth smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: install
 ## make test-moments: the date-sensitive modules with the clock at each moment of tests/moments.txt.
 test-moments: install
 	bash scripts/test_moments.sh
+
+## make reliability: the fault-injection suite (tests/reliability) at its full profile, figures printed.
+reliability: install
+	RELIABILITY_PROFILE=full bash scripts/test.sh tests/reliability -m reliability -p no:randomly -s -q
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -108,7 +108,9 @@ def queue_delivery_chunks(message_ids: list[int]) -> None:
 
     for start in range(0, len(message_ids), DELIVERY_CHUNK):
         chunk = message_ids[start : start + DELIVERY_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: deliver_outbox_messages.delay(chunk))
+        # robust: a broker outage must not turn the committed request into a 500; the outbox
+        # row is written and deliver-pending-outbox sends it (tests/reliability/test_redis_outage.py).
+        transaction.on_commit(lambda chunk=chunk: deliver_outbox_messages.delay(chunk), robust=True)
 
 
 def email_outside_user(*, to_email: str, subject: str, body: str) -> OutboxMessage:
@@ -122,7 +124,7 @@ def queue_delivery(message_ids: list[int]) -> None:
     from qms.tasks import deliver_outbox_message
 
     for message_id in message_ids:
-        transaction.on_commit(lambda message_id=message_id: deliver_outbox_message.delay(message_id))
+        transaction.on_commit(lambda message_id=message_id: deliver_outbox_message.delay(message_id), robust=True)
 
 
 def outbox_message_id(message: OutboxMessage) -> str:

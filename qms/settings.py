@@ -117,9 +117,12 @@ TEMPLATES = [
 ]
 
 # Database: PostgreSQL in production and tests, SQLite under var/ as the embedded default.
+# Persistent connections are health-checked at the start of each request and task, so a
+# connection the server dropped (restart, failover, pg_terminate_backend) is replaced instead
+# of failing the next request (tests/reliability/test_lost_connection.py).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
