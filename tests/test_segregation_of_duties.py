@@ -6,9 +6,10 @@ services and the API as real users would, lets `actor` try the step through the 
 returns the HTTP status of the first refusal (or of the success). TABLE holds the expected
 answer of every (step, role) pair; `test_the_table_is_complete` makes sure no pair is left out.
 
-To add the CAPA and complaint steps (effectiveness result, CAPA close, action completion,
-complaint close): write their `run` functions below, add them to STEPS, and add one row per
-role to TABLE. The roles are the personas of tests/conftest.py plus the people a record names:
+The CAPA steps (effectiveness result, early verification, CAPA close, action completion) have
+their own table in tests/capa/test_segregation_of_duties.py, with the owner and the named
+verifier as roles. To add a step: write its `run` function below, add it to STEPS, and add one
+row per role to TABLE. The roles are the personas of tests/conftest.py plus the people a record names:
 "author" (wrote the version), "editor" (a Quality Manager who changed its content); a CAPA
 step would add e.g. "owner" and "verifier" to ROLES with their rows.
 
@@ -168,6 +169,39 @@ def document_approval_not_named(world: World, actor) -> int:
     return _approve(world, version, actor)
 
 
+# ---------------------------------------------------------------- complaint close
+
+
+def complaint_close(world: World, actor) -> int:
+    """A complaint logged and resolved by "author" (Quality Staff), whose fields "editor" (a
+    Quality Manager) changed; `actor` signs its closure through the API."""
+    from complaints import services as complaint_services
+    from complaints.models import Customer
+    from tests.complaints.conftest import ensure_policies
+
+    ensure_policies()
+    customer = Customer.objects.create(name="Jane Roe", organisation="St Mary's", email="jane.roe@example.org")
+    author = world.people["author"]
+    complaint = complaint_services.complaint_create(
+        actor=author, title="Pump alarm does not sound", description="Silent occlusion alarm.", customer=customer
+    )
+    edited = world.api("editor").patch(
+        f"/api/v1/complaints/{complaint.pk}/",
+        {"title": "Pump occlusion alarm does not sound", "version": complaint.version, "reason": "Clearer title"},
+        format="json",
+    )
+    assert edited.status_code == 200, edited.content
+    url = f"/api/v1/complaints/{complaint.pk}/transitions/"
+    for action, extra in (("acknowledge", {}), ("investigate", {}), ("resolve", {"resolution": "Replaced the pump."})):
+        taken = world.api(author).post(url, {"action": action, "reason": f"test: {action}", **extra}, format="json")
+        assert taken.status_code == 200, taken.content
+    body = {
+        "action": "close", "investigation_required": True, "is_reportable": False,
+        "reportability_reason": "No injury, no malfunction that could cause harm.", "password": PASSWORD,
+    }
+    return world.api(actor).post(url, body, format="json").status_code
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -181,6 +215,7 @@ STEPS = {
         Step("document approval (named)", document_approval_as_named),
         Step("document review (not named)", document_review_not_named),
         Step("document approval (not named)", document_approval_not_named),
+        Step("complaint close", complaint_close),
     )
 }
 
@@ -221,6 +256,16 @@ TABLE = {
     ("document approval (not named)", "outsider"): 403,
     ("document approval (not named)", "author"): 403,
     ("document approval (not named)", "editor"): 403,
+    # A complaint's closure is signed by a Quality Manager (21 CFR 820.198); who logged or edited
+    # it does not matter to the rule, only the role: the handler (Quality Staff) cannot close it.
+    ("complaint close", "staff"): 403,
+    ("complaint close", "manager"): 200,
+    ("complaint close", "auditor"): 403,
+    ("complaint close", "employee"): 403,
+    ("complaint close", "administrator"): 403,
+    ("complaint close", "outsider"): 403,
+    ("complaint close", "author"): 403,
+    ("complaint close", "editor"): 200,
 }
 
 
