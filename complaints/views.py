@@ -210,7 +210,7 @@ class ComplaintCreateView(RoleRequiredMixin, FormView):
                 complaint = services.complaint_create(
                     actor=actor,
                     customer=customer,
-                    **{name: data[name] for name in ("title", "description", "channel", "product", "category", "severity", "assignee", "received_at")},
+                    **{name: data[name] for name in ("title", "description", "channel", "product", "category", "failure_mode", "severity", "assignee", "received_at")},
                     lot_number=data["lot_number"],
                     udi=data["udi"],
                     **form.triage_values(),

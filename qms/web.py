@@ -65,7 +65,7 @@ class TransitionView(RoleRequiredMixin, View):
         data = {k: v for k, v in request.POST.items() if k not in TRANSITION_FIELDS}
         action = request.POST.get("action", "")
         try:
-            type(self).transition_service(
+            updated = type(self).transition_service(
                 record,
                 action,
                 actor=request.user,
@@ -77,14 +77,18 @@ class TransitionView(RoleRequiredMixin, View):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, transition_done_message(record))
+            # The services return the record as the step left it; read it again only if not.
+            fresh = isinstance(updated, type(record)) and updated.pk == record.pk
+            messages.success(request, transition_done_message(updated if fresh else record, fresh=fresh))
         return redirect(record.get_absolute_url())
 
 
-def transition_done_message(record) -> str:
+def transition_done_message(record, *, fresh: bool = False) -> str:
     """What a workflow button did, in words: "SOP-001 rev 2 training of Eve Employee is now
-    completed." (not "complete done"), read from the record as it is after the transition."""
-    record.refresh_from_db()
+    completed." (not "complete done"), read from the record as it is after the transition
+    (`fresh`: `record` is already that; otherwise it is read again)."""
+    if not fresh:
+        record.refresh_from_db()
     status = record.get_status_display() if hasattr(record, "get_status_display") else ""
     return f"{record} is now {status.lower()}." if status else f"{record} saved."
 

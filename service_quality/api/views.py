@@ -1,9 +1,9 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
@@ -39,7 +39,7 @@ from service_quality.models import (
 from service_quality.workflow import COACHING_WORKFLOW, EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
 
 # Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = api_settings.DEFAULT_AUTHENTICATION_CLASSES
 MANAGERS = frozenset({qms_roles.MANAGER})
 
 

@@ -164,7 +164,11 @@ def test_date_range_filter(promoted, auditor, client_for):
 )
 def test_bad_filter_input_is_a_form_error_never_a_500(promoted, auditor, client_for, params):
     response = client_for(auditor).get(TRAIL, params)
-    assert response.status_code == 200
+    if any("\x00" in value for value in params.values()):
+        # A NUL byte never reaches a form: CleanTextInputMiddleware answers 400 with a message.
+        assert response.status_code == 400 and b"NUL" in response.content.upper()
+    else:
+        assert response.status_code == 200
     assert b"<script>alert(1)</script>" not in response.content
 
 

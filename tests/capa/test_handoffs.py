@@ -2,7 +2,10 @@
 effective waits for a Quality Manager's closure signature; it is on their My work, they are told
 once (in-app and e-mail through the outbox, on commit), and the CAPA page says who must act."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.db import transaction
 
 from capa import services
@@ -25,9 +28,12 @@ def capa_in_check(staff, staff2):
 
 def _record_effective(capa, verifier):
     check = capa.checks.get(result="pending")
-    services.check_record_result(
-        check, "mark_effective", actor=verifier, evidence="No leak complaint for 90 days."
-    )
+    # The result is recorded once the observation window is over (the clock moves there).
+    after_window = datetime.combine(check.due_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+    with time_machine.travel(after_window, tick=True):
+        services.check_record_result(
+            check, "mark_effective", actor=verifier, evidence="No leak complaint for 90 days."
+        )
     capa.refresh_from_db()
     return capa
 

@@ -157,6 +157,24 @@ def test_public_form_complaints_are_checked(client, product, modes, make_complai
     assert public.is_recurring and public.failure_mode == battery
 
 
+def test_the_staff_form_keeps_the_failure_mode_and_finds_the_repeat(
+    client_for, staff, customer, product, modes, make_complaint, policies
+):
+    # Seen in the browser test: the log-a-complaint page dropped the failure mode it was given,
+    # so a repeat logged through the page was never matched.
+    battery = modes[0]
+    first = make_complaint(product=product, failure_mode=battery, received_at=NOW - DAY)
+    response = client_for(staff).post(
+        reverse("complaints:create"),
+        {"title": "Flat again", "description": "Battery empty by morning.", "customer": customer.pk,
+         "channel": "phone", "product": product.pk, "category": battery.category_id,
+         "failure_mode": battery.pk, "severity": "medium", "received_at": "2026-06-15T09:00"},
+    )
+    assert response.status_code == 302, response.content
+    logged = Complaint.objects.get(title="Flat again")
+    assert logged.failure_mode == battery and logged.recurrence_of == first
+
+
 def test_a_public_complaint_triaged_later_is_checked_then(make_complaint, product, modes, staff):
     battery = modes[0]
     make_complaint(product=product, failure_mode=battery, received_at=NOW - DAY)

@@ -202,7 +202,7 @@ def test_a_manager_relaxes_one_type_with_a_reason_and_it_is_in_the_history(
     assert rule.history.get().history_user == manager
     history = api_for(staff).get(reverse("api-approval-matrix-history", args=["work_instruction"])).json()
     assert [(h["reason"], h["action"]) for h in history] == [
-        ("Shop-floor instructions: lead approval (QM decision 12/26)", "create")
+        ("Shop-floor instructions: lead approval (QM decision 12/26)", "created")
     ]
     assert api_for(staff).get(reverse("api-approval-matrix-history", args=["sop"])).json() == []
     version = make_document("Label the bins", doc_type=DocumentType.WORK_INSTRUCTION).versions.get()
