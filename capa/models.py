@@ -88,7 +88,11 @@ class Capa(VersionedModel):
     # (complaints.selectors.complaint_repeats): the CAPA shows it, its owner is told.
     recurred_after_closure_at = models.DateTimeField(null=True, blank=True, editable=False)
     recurrence_after_closure = models.CharField(max_length=300, blank=True, editable=False)
-    history = regulated_history(m2m_fields=["complaints"], m2m_bases=[ChainedM2MHistoryBase])
+    history = regulated_history(
+        m2m_fields=["complaints"],
+        m2m_bases=[ChainedM2MHistoryBase],
+        chain_added_fields=["recurred_after_closure_at", "recurrence_after_closure"],  # decision 0040
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -234,7 +238,7 @@ class CapaAction(VersionedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = regulated_history()
+    history = regulated_history(chain_added_fields=["document"])  # decision 0040
     trail_parent = "capa"  # in the audit trail under its parent (qms.audit.registry)
 
     class Meta:

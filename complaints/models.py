@@ -300,7 +300,13 @@ class Complaint(VersionedModel):
 
     resolution = models.TextField(blank=True, max_length=10000)
 
-    history = regulated_history()
+    # Columns added after the table held rows (qms.history.regulated_history, decision 0040).
+    history = regulated_history(
+        chain_added_fields=[
+            "no_investigation_basis", "no_investigation_reference", "sla_terms",
+            "is_product_problem", "recurrence_key", "failure_mode",
+        ]
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -38,13 +38,45 @@ class ChainedM2MHistoryBase(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True, default="")
     entry_hash = models.CharField(max_length=64, blank=True, default="")
 
+    # The three tracked many-to-many histories (roles, CAPA complaint links, KPI owners) were
+    # chained after they held rows: rows from before carry no hashes (qms.audit.verify counts
+    # them as written before the chain began, when they all precede the first chained row).
+    chain_added_fields = frozenset({"prev_hash", "entry_hash"})
+
     class Meta:
         abstract = True
 
 
-def regulated_history(**kwargs) -> HistoricalRecords:
+class RegulatedHistoricalRecords(HistoricalRecords):
+    """simple-history's HistoricalRecords, whose historical model knows which of its columns
+    were added after the table held rows (`chain_added_fields`, see chain_content)."""
+
+    def __init__(self, *args, chain_added_fields=(), **kwargs):
+        self.chain_added_fields = frozenset(chain_added_fields)
+        super().__init__(*args, **kwargs)
+
+    def create_history_model(self, model, inherited):
+        history_model = super().create_history_model(model, inherited)
+        history_model.chain_added_fields = self.chain_added_fields
+        return history_model
+
+    def create_history_m2m_model(self, model, through_model):
+        m2m_model = super().create_history_m2m_model(model, through_model)
+        # What the many-to-many bases declare (ChainedM2MHistoryBase: chained after it held rows).
+        m2m_model.chain_added_fields = frozenset().union(
+            *(getattr(base, "chain_added_fields", ()) for base in self.m2m_bases)
+        )
+        return m2m_model
+
+
+def regulated_history(*, chain_added_fields=(), **kwargs) -> HistoricalRecords:
+    """`chain_added_fields`: the columns a migration added to this model's chained history table
+    after it was created (names as on the model). A row written before a column existed was
+    hashed without it; the verifier also accepts that hash (decision 0040). Adding a column to
+    a chained history table means naming it here; tests/audit/test_chain_added_fields.py reads
+    the migrations and fails until it is named."""
     kwargs.setdefault("bases", [HistoryBase])
-    return HistoricalRecords(**kwargs)
+    return RegulatedHistoricalRecords(chain_added_fields=chain_added_fields, **kwargs)
 
 
 def set_history(instance, *, user, reason: str = "", action: str = "") -> None:
@@ -57,15 +89,42 @@ def set_history(instance, *, user, reason: str = "", action: str = "") -> None:
 CHAIN_EXCLUDED = {"entry_hash"}  # and the primary key (history_id of a history row)
 
 
-def chain_content(row) -> dict:
-    """The values of a history (or other chained) row that its entry_hash covers."""
+# What a column added to a table with rows reads back on the rows from before it was added:
+# NULL, or the migration's default ("" for text, {} for JSON).
+ABSENT_VALUES = (None, "", {}, [])
+
+
+def chain_content(row, *, before_added_fields: bool = False) -> dict:
+    """The values of a history (or other chained) row that its entry_hash covers.
+
+    `before_added_fields`: the content as it was hashed when the row was written before the
+    table's `chain_added_fields` existed: those columns are left out where they read back as
+    absent. Writers always hash the full content; the verifier accepts either hash, which is
+    no weaker: a row whose added column holds a real value matches only the full content."""
+    added = getattr(type(row), "chain_added_fields", frozenset()) if before_added_fields else frozenset()
     content = {}
     for field in row._meta.concrete_fields:
         if field.attname in CHAIN_EXCLUDED or field.primary_key:
             continue
         value = _canonical(field, getattr(row, field.attname))
+        if (field.name in added or field.attname in added) and _is_absent(value):
+            continue
         content[field.attname] = value if value is None or isinstance(value, bool | int | float | str | dict | list) else str(value)
     return content
+
+
+def _is_absent(value) -> bool:
+    return value is None or (not isinstance(value, bool | int | float) and value in ABSENT_VALUES)
+
+
+def chain_verifies(row) -> bool:
+    """Does the row's entry_hash cover its stored content (as written, or as written before the
+    table's added columns existed)?"""
+    if chain_hash(chain_content(row)) == row.entry_hash:
+        return True
+    return bool(getattr(type(row), "chain_added_fields", None)) and (
+        chain_hash(chain_content(row, before_added_fields=True)) == row.entry_hash
+    )
 
 
 def _canonical(field, value):

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from qms.audit.models import AuditVerification
 from qms.audit.registry import chained_models
-from qms.history import chain_content, chain_hash
+from qms.history import chain_verifies
 
 CHANGED = "changed"
 LINK_BROKEN = "link_broken"
@@ -65,6 +65,8 @@ class TableResult:
     first_break: dict | None = None  # the first break not acknowledged by a Quality Manager
     acknowledged: list[dict] = field(default_factory=list)  # acknowledged breaks still seen
     anchor: dict = field(default_factory=dict)
+    # Rows written before the table was chained (no hashes, all before the first chained row).
+    unchained_before_chain: int = 0
 
     def report(self, item: dict, acknowledged: set[str]) -> None:
         if break_key(item) in acknowledged:
@@ -163,7 +165,11 @@ def verify_table(model, anchors: dict | None = None, *, acknowledged: set[str] =
     hash_before_previous = None
     for row in model._base_manager.order_by(pk_name).iterator(chunk_size=chunk_size):
         result.rows += 1
-        if chain_hash(chain_content(row)) != row.entry_hash:
+        if previous is None and _written_before_chain(row):
+            result.unchained_before_chain += 1
+            result.anchor = {"pk": row.pk, "hash": row.entry_hash, "rows": result.rows}
+            continue
+        if not chain_verifies(row):
             result.report(_describe(model, row, CHANGED), acknowledged)
         elif row.prev_hash != expected_prev:
             if previous is not None and row.prev_hash == hash_before_previous:
@@ -187,6 +193,15 @@ def verify_table(model, anchors: dict | None = None, *, acknowledged: set[str] =
     for source, anchor in pending.items():
         result.report(_describe(model, None, ANCHOR_MISSING, pk=anchor["pk"], source=source), acknowledged)
     return result
+
+
+def _written_before_chain(row) -> bool:
+    """A row of a table chained after it held rows (prev_hash and entry_hash among its
+    `chain_added_fields`), from before: no hashes at all. Only a run of such rows at the very
+    start of the table counts; anywhere after the first chained row, a row without a hash is a
+    break. (One slipped in among them later changes the anchored row count.)"""
+    added = getattr(type(row), "chain_added_fields", frozenset())
+    return {"prev_hash", "entry_hash"} <= added and not row.entry_hash and not row.prev_hash
 
 
 def _external_anchor(line: dict) -> dict:

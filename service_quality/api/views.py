@@ -1,6 +1,6 @@
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -503,6 +503,18 @@ def _report(session, user) -> dict:
     }
 
 
+AGREEMENT_ROW = inline_serializer(
+    "AgreementRow",
+    {
+        "criterion": serializers.IntegerField(),
+        "label": serializers.CharField(),
+        "pairs": serializers.IntegerField(),
+        "agreement": serializers.FloatField(allow_null=True),
+        "kappa": serializers.FloatField(allow_null=True),
+    },
+).__class__
+
+
 class AgreementView(viewsets.ViewSet):
     """Automatic vs human scores per criterion: pairs, share of agreement, Cohen's kappa."""
 
@@ -510,7 +522,7 @@ class AgreementView(viewsets.ViewSet):
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
 
-    @extend_schema(responses=dict, summary="Automatic vs human agreement per criterion")
+    @extend_schema(responses=AGREEMENT_ROW(many=True), summary="Automatic vs human agreement per criterion")
     def list(self, request):
         from service_quality import agreement
 
