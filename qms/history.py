@@ -49,7 +49,8 @@ class ChainedM2MHistoryBase(models.Model):
 
 class RegulatedHistoricalRecords(HistoricalRecords):
     """simple-history's HistoricalRecords, whose historical model knows which of its columns
-    were added after the table held rows (`chain_added_fields`, see chain_content)."""
+    were added after the table held rows (`chain_added_fields`, see chain_content). The
+    many-to-many history models inherit theirs from ChainedM2MHistoryBase."""
 
     def __init__(self, *args, chain_added_fields=(), **kwargs):
         self.chain_added_fields = frozenset(chain_added_fields)
@@ -59,14 +60,6 @@ class RegulatedHistoricalRecords(HistoricalRecords):
         history_model = super().create_history_model(model, inherited)
         history_model.chain_added_fields = self.chain_added_fields
         return history_model
-
-    def create_history_m2m_model(self, model, through_model):
-        m2m_model = super().create_history_m2m_model(model, through_model)
-        # What the many-to-many bases declare (ChainedM2MHistoryBase: chained after it held rows).
-        m2m_model.chain_added_fields = frozenset().union(
-            *(getattr(base, "chain_added_fields", ()) for base in self.m2m_bases)
-        )
-        return m2m_model
 
 
 def regulated_history(*, chain_added_fields=(), **kwargs) -> HistoricalRecords:

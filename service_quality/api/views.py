@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from qms import roles as qms_roles
 from qms.api.mixins import HistoryMixin, TransitionsMixin
@@ -38,8 +37,6 @@ from service_quality.models import (
 )
 from service_quality.workflow import COACHING_WORKFLOW, EVALUATION_WORKFLOW, SCORECARD_WORKFLOW
 
-# Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
-AUTHENTICATION = api_settings.DEFAULT_AUTHENTICATION_CLASSES
 MANAGERS = frozenset({qms_roles.MANAGER})
 
 
@@ -56,7 +53,6 @@ class ScorecardViewSet(
     criteria by POST `sections/` and `criteria/`; approved ones by POST `revisions/`."""
 
     serializer_class = ScorecardSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
     write_roles = MANAGERS
@@ -160,7 +156,6 @@ class EvaluationViewSet(
     dispute (person evaluated, reason), uphold / send_back (Quality Manager, signed)."""
 
     serializer_class = EvaluationSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.EVERYONE
     write_roles = qms_roles.EVERYONE  # the services check evaluator, subject and manager
@@ -214,7 +209,6 @@ class AutoScoreViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     `confirm/` one, or `override/` it with an `answer` and a `reason`."""
 
     serializer_class = AutoScoreSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.EVERYONE
     write_roles = qms_roles.QUALITY
@@ -276,7 +270,6 @@ class FrictionPhraseViewSet(
     """The managed friction list; Quality Managers add phrases and `deactivate/` them with a reason."""
 
     serializer_class = FrictionPhraseSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
     write_roles = MANAGERS
@@ -316,7 +309,6 @@ class SamplingRuleViewSet(
     """Sampling rules (Quality Managers): N per person per week at random, plus targeted samples."""
 
     serializer_class = SamplingRuleSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
     write_roles = MANAGERS
@@ -339,7 +331,6 @@ class EvaluationTaskViewSet(
     """Sampled interactions to evaluate; the evaluator POSTs `start/` to open the evaluation."""
 
     serializer_class = EvaluationTaskSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.EVERYONE
     write_roles = qms_roles.QUALITY
@@ -375,7 +366,6 @@ class CoachingViewSet(
     signature (`password`); the coach records the agreed action done (`complete`)."""
 
     serializer_class = CoachingSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.EVERYONE
     write_roles = qms_roles.EVERYONE  # the services check coach, person and manager
@@ -417,7 +407,6 @@ class CalibrationViewSet(
     POSTs `close/`; `report/` shows the caller's own answers while open and the spread once closed."""
 
     serializer_class = CalibrationSerializer
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
     write_roles = qms_roles.QUALITY
@@ -503,7 +492,7 @@ def _report(session, user) -> dict:
     }
 
 
-AGREEMENT_ROW = inline_serializer(
+AGREEMENT_ROWS = inline_serializer(
     "AgreementRow",
     {
         "criterion": serializers.IntegerField(),
@@ -512,17 +501,17 @@ AGREEMENT_ROW = inline_serializer(
         "agreement": serializers.FloatField(allow_null=True),
         "kappa": serializers.FloatField(allow_null=True),
     },
-).__class__
+    many=True,
+)
 
 
 class AgreementView(viewsets.ViewSet):
     """Automatic vs human scores per criterion: pairs, share of agreement, Cohen's kappa."""
 
-    authentication_classes = AUTHENTICATION
     permission_classes = [RolePermission]
     read_roles = qms_roles.READERS
 
-    @extend_schema(responses=AGREEMENT_ROW(many=True), summary="Automatic vs human agreement per criterion")
+    @extend_schema(responses=AGREEMENT_ROWS, summary="Automatic vs human agreement per criterion")
     def list(self, request):
         from service_quality import agreement
 
