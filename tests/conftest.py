@@ -166,6 +166,24 @@ def _audit_anchor_log(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _content_types_cached(request):
+    """Query counts do not depend on the order tests run in: Django keeps content types in a
+    per-process cache that the first request of a process otherwise fills (one query more than
+    the same request later). Every database test starts with it filled."""
+    # The database as the test asks for it (mark or fixture), set up first.
+    if request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("_django_db_helper")
+    elif db_fixture := next((n for n in ("transactional_db", "db") if n in request.fixturenames), None):
+        request.getfixturevalue(db_fixture)
+    else:
+        return
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.get_for_models(*apps.get_models(include_auto_created=True))
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     from django.core.cache import cache
 
