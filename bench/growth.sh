@@ -62,4 +62,6 @@ for name in $("$PY" -c "from bench.report import GROWTH_PAGES; print(' '.join(GR
   done
 done
 stop
+# ../shared/peers/helpdesk: the peer benchmark's harness on the benchmark machines, a machine
+# path to a program we run (set PEER_DIR elsewhere), not a design document (those are in docs/).
 "$PY" -m bench.report --scale "$LARGE" --raw "$RAW" --out-dir "$RESULTS" --peer-dir "${PEER_DIR:-$ROOT/../shared/peers/helpdesk}"

@@ -303,6 +303,8 @@ def main(argv=None):
     parser.add_argument("--scale", required=True)
     parser.add_argument("--raw", required=True)
     parser.add_argument("--out-dir", default="bench/results")
+    # ../shared/peers/helpdesk: the peer benchmark's harness on the benchmark machines (its earlier
+    # results are read from there), a machine path, not a design document (those are in docs/).
     parser.add_argument("--peer-dir", default="../shared/peers/helpdesk")
     args = parser.parse_args(argv)
     text = build(args.scale, args.raw, args.peer_dir)

@@ -45,6 +45,8 @@ done
 PY="${PY:-$ROOT/.venv/bin/python}"
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 DB="${DB:-qms_bench_$SCALE}"
+# ../shared/peers/helpdesk: the peer benchmark's harness on the benchmark machines, a machine
+# path to a program we run (set PEER_DIR elsewhere), not a design document (those are in docs/).
 PEER_DIR="${PEER_DIR:-$ROOT/../shared/peers/helpdesk}"
 PEER_WORK="${PEER_WORK:-${TMPDIR:-/tmp}/peer-helpdesk}"
 PEER_PORT="${PEER_PORT:-8011}"

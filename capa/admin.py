@@ -1,4 +1,4 @@
-"""Read-mostly admin (STYLE.md): CAPAs change through the app's services and workflow only."""
+"""Read-mostly admin (docs/style.md): CAPAs change through the app's services and workflow only."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin

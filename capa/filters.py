@@ -1,4 +1,4 @@
-"""The CAPA list's filters, shared by the page and the API (STYLE.md "filters.py")."""
+"""The CAPA list's filters, shared by the page and the API (docs/style.md "filters.py")."""
 
 import django_filters
 from django.contrib.auth import get_user_model

@@ -41,7 +41,7 @@ from qms.mywork import WorkSection
 
 def _step(model, actions, field: str):
     """The `field` of the record's latest transition among `actions` (one subquery; the
-    transition rows say who took a business step and when, STYLE.md "Workflows and history")."""
+    transition rows say who took a business step and when, docs/style.md "Workflows and history")."""
     steps = Transition.objects.filter(
         content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk"), action__in=actions
     ).annotate(

@@ -1,4 +1,4 @@
-"""Every write of the CAPA app (STYLE.md "services"): create, edit, analyse, plan, complete,
+"""Every write of the CAPA app (docs/style.md "services"): create, edit, analyse, plan, complete,
 verify, transition, and the Celery sweeps' reminders, escalations and automatic reopen.
 Keyword-only, atomic, with the history user and reason set explicitly."""
 
@@ -685,7 +685,7 @@ def recurrence_complaints(capa: Capa, *, since=None):
     return complaint_repeats(keys, since=since).exclude(pk__in=[pk for pk, _key in linked]).order_by("received_at")
 
 
-# --- the sweeps (ARCHITECTURE.md rule 4) -----------------------------------------------------
+# --- the sweeps (docs/architecture.md rule 4) ------------------------------------------------
 
 
 def _record_once(**fields) -> Escalation | None:

@@ -1,4 +1,4 @@
-"""The CAPA state machines (API.md "Workflows"; ISO 9001 10.2, ISO 13485 8.5.2, 21 CFR 820.100).
+"""The CAPA state machines (docs/api.md "Workflows"; ISO 9001 10.2, ISO 13485 8.5.2, 21 CFR 820.100).
 
 Three small workflows on the kernel's engine:
 - the CAPA itself: open -> investigation -> action_planning -> implementation ->

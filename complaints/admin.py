@@ -1,4 +1,4 @@
-"""Read-mostly admin (STYLE.md): configuration lists (products, categories, calendars and
+"""Read-mostly admin (docs/style.md): configuration lists (products, categories, calendars and
 holidays, SLA policies) can be maintained here with history; complaints and their parts are
 shown read-only, because their writes go through the workflow and the services."""
 

@@ -1,4 +1,4 @@
-"""One FilterSet for the complaint list, shared by the page and the API (STYLE.md)."""
+"""One FilterSet for the complaint list, shared by the page and the API (docs/style.md)."""
 
 import django_filters
 from django import forms

@@ -4,7 +4,7 @@ complaints with their attachments, communication log, escalations and customer s
 
 Deadlines are columns written when a complaint is received (and when its severity changes or a
 pause ends), so the escalation sweep selects what is due with one indexed query
-(ARCHITECTURE.md rule 4). Status values and transitions live in complaints/workflow.py.
+(docs/architecture.md rule 4). Status values and transitions live in complaints/workflow.py.
 """
 
 from decimal import Decimal
@@ -252,7 +252,7 @@ class Complaint(VersionedModel):
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # SLA: deadlines stored as columns (ARCHITECTURE.md rule 4).
+    # SLA: deadlines stored as columns (docs/architecture.md rule 4).
     sla_policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
     # The terms in force when the complaint was received or its severity changed (a copy of the
     # policy's hours, calendar and escalation steps, complaints.sla.Terms); every later deadline

@@ -1,5 +1,5 @@
 """Reads shared by the pages, the API, "My work" and the other apps' dashboards, with their
-joins and annotations done here once (STYLE.md "selectors.py")."""
+joins and annotations done here once (docs/style.md "selectors.py")."""
 
 from dataclasses import dataclass, field
 

@@ -1,7 +1,7 @@
-"""Every write of the complaints app (STYLE.md "services.py"): views, the API, tasks, the demo
+"""Every write of the complaints app (docs/style.md "services.py"): views, the API, tasks, the demo
 data and the admin call these; none of them writes complaint state by itself.
 
-Deadlines are stored as columns (ARCHITECTURE.md rule 4): `first_response_due` and
+Deadlines are stored as columns (docs/architecture.md rule 4): `first_response_due` and
 `resolution_due` when the complaint is received (recomputed when its severity or received time
 changes, and when a pause ends), and `next_escalation_at`, the earliest escalation step not yet
 taken, which the sweep selects with one indexed query.

@@ -1,4 +1,4 @@
-"""The complaint workflow (API.md "Workflows"), on the kernel's engine (qms.workflow).
+"""The complaint workflow (docs/api.md "Workflows"), on the kernel's engine (qms.workflow).
 
     new -> acknowledged -> investigating <-> awaiting_customer
                                |

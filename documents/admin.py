@@ -1,5 +1,5 @@
 """Read-only admin for controlled documents: every change goes through the pages or the API,
-which call the services (STYLE.md: the admin is never a way around the workflow). A released
+which call the services (docs/style.md: the admin is never a way around the workflow). A released
 version could not be changed here anyway: the database refuses it (migration 0002)."""
 
 from django.contrib import admin

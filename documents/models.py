@@ -76,7 +76,7 @@ class Document(VersionedModel):
         help_text="How often the owner must confirm the document is still right (ISO 9001 7.5.2).",
     )
     # Set when a version becomes effective and when the owner confirms a periodic review;
-    # the periodic-review sweep selects on it (ARCHITECTURE.md rule 4: deadlines are columns).
+    # the periodic-review sweep selects on it (docs/architecture.md rule 4: deadlines are columns).
     next_review_due = models.DateField(null=True, blank=True)
     # The released version, kept in the same transaction as the versions' statuses (services).
     effective_version = models.OneToOneField(

@@ -1,4 +1,4 @@
-"""Reads shared by the pages, the API and the home page, scoped to the asking user (STYLE.md).
+"""Reads shared by the pages, the API and the home page, scoped to the asking user (docs/style.md).
 
 Visibility (ISO 9001 7.5.3.1 a: documents are available where needed, and only the right
 version is in use): employees see documents that have an effective version, and only that

@@ -1,4 +1,4 @@
-"""Every write of the documents app (STYLE.md "services"): keyword-only, atomic, with the actor
+"""Every write of the documents app (docs/style.md "services"): keyword-only, atomic, with the actor
 and the reason in history. Views, the API, tasks, the admin and the demo data call these."""
 
 from __future__ import annotations
@@ -548,7 +548,7 @@ def review_reminders_sweep(today: datetime.date | None = None) -> int:
     """Remind the owner when a periodic review falls due (30 days ahead) and escalate to the
     owner's manager and the Quality Managers when it is overdue, once more every 30 days.
     One indexed query selects what is due; the unique (document, due_on, kind, level) row makes
-    a second run a no-op (ARCHITECTURE.md rule 4). Returns the number of reminders sent."""
+    a second run a no-op (docs/architecture.md rule 4). Returns the number of reminders sent."""
     today = today or timezone.localdate()
     sent = 0
     with transaction.atomic():

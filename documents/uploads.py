@@ -1,4 +1,4 @@
-"""Checking an uploaded document file (ARCHITECTURE.md rule 5: uploads are checked for size and
+"""Checking an uploaded document file (docs/architecture.md rule 5: uploads are checked for size and
 type). The type is read from the content, never trusted from the name or the browser's
 Content-Type: binary formats by their signature (the `filetype` package), text and Markdown by
 explicit rules (valid UTF-8, no NUL bytes, no active HTML). The extension must agree with the

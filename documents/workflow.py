@@ -1,4 +1,4 @@
-"""The document version workflow (API.md "Workflows"):
+"""The document version workflow (docs/api.md "Workflows"):
 
     draft --submit--> in_review --approve (signed, by the last approver)--> approved
     in_review --reject (reason)--> draft

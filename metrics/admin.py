@@ -1,4 +1,4 @@
-"""Read-mostly admin (STYLE.md): targets, alerts and reviews change through the app's services."""
+"""Read-mostly admin (docs/style.md): targets, alerts and reviews change through the app's services."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin

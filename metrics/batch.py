@@ -3,7 +3,7 @@
 The dashboard needs about ten independent aggregates (the KPIs of two periods, the live charts,
 the trend buckets). Each is an ordinary queryset built with the ORM; `fetch` sends them to
 PostgreSQL as one statement, `SELECT (SELECT json_agg(q) FROM (<queryset 1>) q), (...)`, so a
-page costs one round trip and a fixed number of queries (ARCHITECTURE.md rule 6) whatever the
+page costs one round trip and a fixed number of queries (docs/architecture.md rule 6) whatever the
 number of charts. PostgreSQL still plans and runs each part on its own, with its own indexes.
 
 Rows come back as JSON: numbers, text, lists and null are as the ORM would give them; dates and

@@ -160,7 +160,7 @@ KPIS: tuple[Kpi, ...] = (
 KPI_BY_CODE = {kpi.code: kpi for kpi in KPIS}
 KPI_CHOICES = [(kpi.code, kpi.label) for kpi in KPIS]
 
-# The keys API.md fixes for GET /api/v1/metrics/kpis/; the others are our additions.
+# The keys docs/api.md fixes for GET /api/v1/metrics/kpis/; the others are our additions.
 API_KEYS = (
     "csat", "nps", "ces", "first_response_hours_median", "resolution_hours_median",
     "complaint_recurrence_rate", "capa_on_time_rate", "training_compliance_rate",

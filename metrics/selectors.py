@@ -1,6 +1,6 @@
 """Reads of metrics shared by the dashboard, the API, the management review and "My work".
 
-The dashboard costs a fixed number of queries whatever the table sizes (ARCHITECTURE.md rule
+The dashboard costs a fixed number of queries whatever the table sizes (docs/architecture.md rule
 6): the live KPIs of the period and of the one before it (one aggregate per table, FILTER per
 period, metrics.kpis), the trend buckets from the daily snapshots and the live charts are read
 in one statement (metrics.batch), then the targets and the open alerts.

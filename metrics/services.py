@@ -1,6 +1,6 @@
 """Every write of metrics: targets, alerts (raise once, clear on recovery, raise a CAPA),
 daily snapshots, units shipped (form and CSV import), management reviews and their items.
-Keyword-only, atomic, with the history user and reason set explicitly (STYLE.md)."""
+Keyword-only, atomic, with the history user and reason set explicitly (docs/style.md)."""
 
 from __future__ import annotations
 

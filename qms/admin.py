@@ -1,4 +1,4 @@
-"""The admin is read-mostly (STYLE.md): never a way around the workflow or the history.
+"""The admin is read-mostly (docs/style.md): never a way around the workflow or the history.
 Nobody deletes through it; history, signatures, transitions and security events are read-only;
 Auditors hold view permissions only, so every admin page is read-only for them."""
 

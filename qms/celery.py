@@ -1,4 +1,4 @@
-"""The Celery app. The whole beat schedule is here, in one place (ARCHITECTURE.md rule 4).
+"""The Celery app. The whole beat schedule is here, in one place (docs/architecture.md rule 4).
 
 Periodic sweeps are short and idempotent; PostgreSQL holds the deadlines, so beat only says
 "look now". Managers do not edit the schedule, so a static schedule is enough and we do not run

@@ -1,4 +1,4 @@
-"""Record history (ARCHITECTURE.md rule 2) on django-simple-history.
+"""Record history (docs/architecture.md rule 2) on django-simple-history.
 
 Every regulated model declares `history = qms.history.regulated_history()`. Its historical
 rows carry, besides simple-history's user, date and change reason, the workflow action that

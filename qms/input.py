@@ -1,5 +1,5 @@
 """Guards against hostile input, shared by the API's parsers, the middleware and form fields
-(issue 20 item 3; ARCHITECTURE.md rule 5: bad input answers 400, never 500).
+(issue 20 item 3; docs/architecture.md rule 5: bad input answers 400, never 500).
 
 - JSON nested deeper than JSON_MAX_DEPTH is refused: Python's decoder recurses once per level
   and a body of a few kilobytes of brackets exhausts the interpreter's stack.

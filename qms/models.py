@@ -137,7 +137,7 @@ class Notification(models.Model):
 
 class OutboxMessage(models.Model):
     """An e-mail waiting to be sent, written in the same transaction as the change that caused
-    it and delivered at least once by `qms.deliver_outbox_message` (ARCHITECTURE.md rule 4)."""
+    it and delivered at least once by `qms.deliver_outbox_message` (docs/architecture.md rule 4)."""
 
     notification = models.ForeignKey(Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     to_email = models.EmailField()
@@ -245,7 +245,7 @@ class ApiToken(models.Model):
 class HandoffNotice(models.Model):
     """One row per hand-off announced: a record entered a state in which it waits for someone,
     and they were told (qms.handoffs). The unique key makes a second call, a retried task or a
-    second sweep a no-op, so each hand-off is notified once (ARCHITECTURE.md rule 4)."""
+    second sweep a no-op, so each hand-off is notified once (docs/architecture.md rule 4)."""
 
     record_label = models.CharField(max_length=100)  # "capa.capa"
     record_id = models.PositiveBigIntegerField()

@@ -1,6 +1,6 @@
 """Notifications: an in-app row per recipient and an e-mail in the outbox, both written in the
 caller's transaction; delivery is a task queued on commit and retried by a beat sweep, so each
-e-mail goes out at least once even if the worker or the broker was down (ARCHITECTURE.md rule 4)."""
+e-mail goes out at least once even if the worker or the broker was down (docs/architecture.md rule 4)."""
 
 import logging
 from collections.abc import Iterable
@@ -129,7 +129,7 @@ def queue_delivery(message_ids: list[int]) -> None:
 
 def outbox_message_id(message: OutboxMessage) -> str:
     """The Message-ID of an outbox e-mail: the same on every attempt, so that a delivery repeated
-    after a crash (at least once, ARCHITECTURE.md rule 4) is recognisable as the same message by
+    after a crash (at least once, docs/architecture.md rule 4) is recognisable as the same message by
     mail servers and clients (issue 20 item 5). Derived from the row (id and creation instant,
     so ids reused by another database do not collide) and the site's host, never from the
     worker's host name as Django's make_msgid would be."""

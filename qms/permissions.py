@@ -1,4 +1,4 @@
-"""One permission check for pages and the API (ARCHITECTURE.md rule 7).
+"""One permission check for pages and the API (docs/architecture.md rule 7).
 
 A view declares `read_roles` (GET, HEAD) and `write_roles` (everything else). Auditors are
 refused every write whatever else they hold. A refusal is recorded as a security event.

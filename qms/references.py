@@ -1,4 +1,4 @@
-"""Human references such as CMP-2026-00042 (ARCHITECTURE.md "Identifiers and names").
+"""Human references such as CMP-2026-00042 (docs/architecture.md "Identifiers and names").
 
 One upsert on the counter row: PostgreSQL (and SQLite) lock the row until the creating
 transaction ends, so concurrent creates queue up instead of colliding, and a rolled-back create

@@ -1,4 +1,4 @@
-"""Settings, read from the environment with safe development defaults (ARCHITECTURE.md rule 8).
+"""Settings, read from the environment with safe development defaults (docs/architecture.md rule 8).
 
 The embedded default (no DATABASE_URL, no broker URL) is SQLite under var/ and kombu's
 filesystem transport under var/broker, so `make run` needs no server. Tests and production
@@ -245,10 +245,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Django REST framework and the OpenAPI schema (API.md).
+# Django REST framework and the OpenAPI schema (docs/api.md).
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes DRF answer 401 (not 403) to anonymous
-    # callers, as API.md says.
+    # callers, as docs/api.md says.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "qms.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -277,7 +277,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QMS API",
-    "DESCRIPTION": "REST API of the Quality Management System (see API.md).",
+    "DESCRIPTION": "REST API of the Quality Management System (see docs/api.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -294,7 +294,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-# History (ARCHITECTURE.md rule 2): no revert from the admin; history is append-only.
+# History (docs/architecture.md rule 2): no revert from the admin; history is append-only.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

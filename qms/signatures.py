@@ -1,4 +1,4 @@
-"""Electronic signatures (21 CFR Part 11 style, ARCHITECTURE.md rule 3).
+"""Electronic signatures (21 CFR Part 11 style, docs/architecture.md rule 3).
 
 The signer re-enters the password; only then is a Signature row written, linking user, time,
 meaning and the SHA-256 of the record's canonical content. A wrong password changes nothing,

@@ -1,4 +1,4 @@
-"""Checks every upload passes whatever the app (issue 20 item 4; ARCHITECTURE.md rule 5), and
+"""Checks every upload passes whatever the app (issue 20 item 4; docs/architecture.md rule 5), and
 the headers of every download of an uploaded file.
 
 Each app first checks that the name's extension is one it accepts and that the bytes are of

@@ -1,4 +1,4 @@
-"""The workflow engine (ARCHITECTURE.md rule 1, STYLE.md "Workflows and history").
+"""The workflow engine (docs/architecture.md rule 1, docs/style.md "Workflows and history").
 
 Each app declares its state machine as a `Workflow` of `Action`s in its workflow.py; its
 services call `transition()`, the only way a record's status changes. No state-machine library:

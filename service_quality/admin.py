@@ -1,4 +1,4 @@
-"""Read-mostly admin (STYLE.md): scorecards and evaluations change through the app's services
+"""Read-mostly admin (docs/style.md): scorecards and evaluations change through the app's services
 and workflow only."""
 
 from django.contrib import admin

@@ -1,4 +1,4 @@
-"""The lists' filters, shared by the pages and the API (STYLE.md "filters.py")."""
+"""The lists' filters, shared by the pages and the API (docs/style.md "filters.py")."""
 
 import django_filters
 from django.db.models import Q

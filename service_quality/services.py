@@ -1,4 +1,4 @@
-"""Every write of the service-quality app (STYLE.md "services"): scorecards and their revisions,
+"""Every write of the service-quality app (docs/style.md "services"): scorecards and their revisions,
 sections and criteria, evaluations and their scores, transitions. Keyword-only, atomic, with
 the history user and reason set explicitly; they raise the kernel's DomainErrors."""
 

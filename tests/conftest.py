@@ -259,7 +259,7 @@ def api_for():
     return make
 
 
-# A real Celery worker (ARCHITECTURE.md rule 9): a separate `celery worker` process on Redis,
+# A real Celery worker (docs/architecture.md rule 9): a separate `celery worker` process on Redis,
 # pointed at this test run's PostgreSQL database and a queue of its own. Tests that use it need
 # `transactional_db` so that what they write is committed and visible to the worker.
 

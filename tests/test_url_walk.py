@@ -1,5 +1,5 @@
 """Every URL and API endpoint, taken from the URL resolver so that a new one cannot be
-forgotten, as anonymous and as each role (STYLE.md "Tests", issue 2 "What must be shown"):
+forgotten, as anonymous and as each role (docs/style.md "Tests", issue 2 "What must be shown"):
 
 - anonymous: a page redirects to the login page unless it is marked `login_not_required`;
   an API endpoint answers 401 or 403;
@@ -162,7 +162,7 @@ EXPECTED_GET = {
 }
 
 # (URL name, persona) pairs where a role holding the view's right may still get 404 because
-# the record is scoped away from it (API.md: 404 "unknown or not visible"). Keep this short.
+# the record is scoped away from it (docs/api.md: 404 "unknown or not visible"). Keep this short.
 MAY_BE_HIDDEN: set[tuple[str, str]] = {
     # training: administrators have no training of their own; the demo employee attended no session.
     ("training:assignment", "administrator"),

@@ -1,4 +1,4 @@
-"""Read-mostly admin (STYLE.md): training records change only through the services, so the
+"""Read-mostly admin (docs/style.md): training records change only through the services, so the
 admin lists and shows them; nobody adds, edits or deletes them here."""
 
 from django.contrib import admin

@@ -10,7 +10,7 @@ reminders and escalations of training that is late.
 - `TrainingAssignment`: one person owes (or has done) training on one document version; the
   unique (user, document_version) constraint makes every generator idempotent.
 - `TrainingNotice`: one reminder or escalation of one assignment; unique (assignment, kind,
-  level) makes the overdue sweep a no-op when run twice (ARCHITECTURE.md rule 4).
+  level) makes the overdue sweep a no-op when run twice (docs/architecture.md rule 4).
 - `TrainingSession` / `SessionAttendee`: trainer-led sessions, each attendee signs.
 - `ReleaseGate`: per document type, the share of trainees that must have completed training
   before a version may become effective.

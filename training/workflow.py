@@ -1,4 +1,4 @@
-"""The training assignment's state machine (API.md "Workflows").
+"""The training assignment's state machine (docs/api.md "Workflows").
 
     assigned --complete (trainee, signed "Read and understood")--> completed
     assigned --waive (Quality Manager, reason, signed "Training waived")--> waived

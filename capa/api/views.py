@@ -24,7 +24,7 @@ from qms.api.parsers import FormParser, MultiPartParser
 from qms.errors import ValidationFailed
 from qms.permissions import RolePermission
 
-# Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (API.md), not 403.
+# Token first: an anonymous caller gets 401 with `WWW-Authenticate: Token` (docs/api.md), not 403.
 AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 
@@ -37,7 +37,7 @@ class CapaViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """CAPAs (API.md). The status changes only through `transitions/`; PUT/PATCH send `version`
+    """CAPAs (docs/api.md). The status changes only through `transitions/`; PUT/PATCH send `version`
     and `reason`."""
 
     serializer_class = CapaSerializer

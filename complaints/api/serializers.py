@@ -1,4 +1,4 @@
-"""REST representations (API.md "Resources"). Writes go through complaints.services; the status
+"""REST representations (docs/api.md "Resources"). Writes go through complaints.services; the status
 is read-only here and changes only through POST complaints/{id}/transitions/."""
 
 from django.contrib.auth import get_user_model

@@ -1,4 +1,4 @@
-"""REST endpoints of the complaints app (API.md). Every write calls complaints.services."""
+"""REST endpoints of the complaints app (docs/api.md). Every write calls complaints.services."""
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend

@@ -1,4 +1,4 @@
-"""API shapes of documents and versions (API.md "Resources"). Status and number are read-only:
+"""API shapes of documents and versions (docs/api.md "Resources"). Status and number are read-only:
 statuses change only through POST .../transitions/."""
 
 from django.contrib.auth import get_user_model

@@ -1,4 +1,4 @@
-"""REST endpoints of controlled documents (API.md): documents/ and documents/{id}/versions/.
+"""REST endpoints of controlled documents (docs/api.md): documents/ and documents/{id}/versions/.
 Every write calls documents.services; employees see only effective versions."""
 
 from django.db.models import Prefetch

@@ -1,4 +1,4 @@
-"""History tables are append-only (ARCHITECTURE.md rule 2), and the database refuses any change
+"""History tables are append-only (docs/architecture.md rule 2), and the database refuses any change
 to the content of a released version (ISO 9001 7.5.3.2: a change means a new revision), whatever
 path the UPDATE comes from: a form, the API, the admin, a shell or a bug."""
 

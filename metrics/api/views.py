@@ -20,7 +20,7 @@ READERS = frozenset({qms_roles.MANAGER, qms_roles.AUDITOR, qms_roles.STAFF})
 class KpiView(APIView):
     """GET /api/v1/metrics/kpis/?from=YYYY-MM-DD&to=YYYY-MM-DD (default: the last 90 days), with
     optional product, category, severity and department filters. Every KPI of the registry is a
-    top-level key (API.md's keys first); null means "no data" (nothing to measure in the period).
+    top-level key (docs/api.md's keys first); null means "no data" (nothing to measure in the period).
     Durations are hours as numbers, rates are percentages."""
 
     permission_classes = [RolePermission]

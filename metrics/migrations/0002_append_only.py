@@ -4,7 +4,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     """The history of KPI targets, alerts, units shipped and management reviews cannot be changed
-    or removed (21 CFR 11.10(e); ARCHITECTURE.md rule 2)."""
+    or removed (21 CFR 11.10(e); docs/architecture.md rule 2)."""
 
     dependencies = [("metrics", "0001_initial")]
 

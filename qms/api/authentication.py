@@ -1,6 +1,6 @@
 """`Authorization: Token <key>` against qms.models.ApiToken (hashed, expiring, revocable;
 issue 16 item 7). DRF's TokenAuthentication supplies the header parsing and the
-`WWW-Authenticate: Token` challenge that makes anonymous callers get 401 (API.md)."""
+`WWW-Authenticate: Token` challenge that makes anonymous callers get 401 (docs/api.md)."""
 
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication

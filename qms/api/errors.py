@@ -1,4 +1,4 @@
-"""Turn domain errors into the API's answers (API.md "Errors"): 400 with field messages,
+"""Turn domain errors into the API's answers (docs/api.md "Errors"): 400 with field messages,
 403, 409 for an illegal transition or a stale version; never a 500 for bad input."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,7 +20,7 @@ def exception_handler(exc, context):
 
 def lockout_response(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out account (AXES_LOCKOUT_CALLABLE): JSON under /api/
-    (API.md: errors are JSON), the locked-out page everywhere else."""
+    (docs/api.md: errors are JSON), the locked-out page everywhere else."""
     from django.conf import settings
     from django.http import JsonResponse
     from django.shortcuts import render

@@ -1,5 +1,5 @@
 """API pieces every app reuses: `GET/POST <record>/transitions/`, `GET <record>/history/`,
-and version-checked updates (API.md "Conventions")."""
+and version-checked updates (docs/api.md "Conventions")."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status

@@ -3,7 +3,7 @@
 django-simple-history's admin lets anyone who may *view* a record's history post a past
 version back ("revert"), and it does so without checking the change permission: an Auditor
 could rewrite a record, bypassing the services and their reasons. History in the admin is for
-reading (ARCHITECTURE.md rule 2), so every history-version page answers GET only, for every
+reading (docs/architecture.md rule 2), so every history-version page answers GET only, for every
 app's admin at once.
 """
 

@@ -1,4 +1,4 @@
-"""`GET /api/v1/audit-trail/` (API.md): every history entry across the system, newest first,
+"""`GET /api/v1/audit-trail/` (docs/api.md): every history entry across the system, newest first,
 with the signatures and security events. Read-only: no method writes, for any role."""
 
 from drf_spectacular.types import OpenApiTypes

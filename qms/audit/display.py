@@ -3,7 +3,7 @@
 An auditor reads "Department: Quality -> Production", not "department_id: 3 -> 7". Field
 labels are the models' verbose names, choices show their labels, foreign keys and role sets
 show the related objects' names. Related objects are fetched in bulk: one query per related
-model for a whole page of entries, never one per entry (ARCHITECTURE.md rule 6).
+model for a whole page of entries, never one per entry (docs/architecture.md rule 6).
 """
 
 from __future__ import annotations

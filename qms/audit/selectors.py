@@ -1,7 +1,7 @@
 """The audit trail as one list across every history table, the signatures and the security
 events, newest first.
 
-Cost (ARCHITECTURE.md rule 6): a page costs one UNION ALL of (source, key, at) across the
+Cost (docs/architecture.md rule 6): a page costs one UNION ALL of (source, key, at) across the
 filtered tables, each arm ordered by its date index and limited to the page (no COUNT of the
 trail); then one query for the rows of every table on the page (with the rows they are
 diffed against and their many-to-many sets, see qms.audit.rows), and at most three for the

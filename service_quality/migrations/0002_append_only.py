@@ -4,7 +4,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     """History of scorecards, criteria, evaluations and scores cannot be changed or removed
-    (21 CFR 11.10(e); ARCHITECTURE.md rule 2)."""
+    (21 CFR 11.10(e); docs/architecture.md rule 2)."""
 
     dependencies = [("service_quality", "0001_initial")]
 

@@ -1,6 +1,6 @@
 """No role can change or delete trail entries: there is no page or endpoint for it, the admin
 shows history read-only, and the database refuses UPDATE and DELETE from the application's
-own database user (ARCHITECTURE.md rule 2, 21 CFR 11.10(e))."""
+own database user (docs/architecture.md rule 2, 21 CFR 11.10(e))."""
 
 import pytest
 from django.contrib import admin

@@ -1,5 +1,5 @@
 """A record's audit page and its dossier PDF cost a fixed number of queries whatever the length
-of the record's history, the number of people in it or of its signatures (ARCHITECTURE.md
+of the record's history, the number of people in it or of its signatures (docs/architecture.md
 rule 6; issue 9: at most 12 a page)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""GET /api/v1/audit-trail/ (API.md): filters model, object_id, user, from, to; fields at,
+"""GET /api/v1/audit-trail/ (docs/api.md): filters model, object_id, user, from, to; fields at,
 user, action, reason, changes, model, object_id, object_repr. Nobody can write through it."""
 
 import datetime

@@ -1,5 +1,5 @@
 """The trail costs a fixed number of queries whatever the number of entries on the page, the
-number of tables they come from, or the size of the trail (ARCHITECTURE.md rule 6; issue 9: at
+number of tables they come from, or the size of the trail (docs/architecture.md rule 6; issue 9: at
 most 12): one UNION ALL of keys across the tables (no COUNT), one query for the rows of every
 table on the page, at most three for the objects their changes name, and the planner's
 estimate of the total."""

@@ -1,4 +1,4 @@
-"""The CAPA REST API (API.md): permissions, bad input, transitions, nested resources."""
+"""The CAPA REST API (docs/api.md): permissions, bad input, transitions, nested resources."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The CAPA sweep on a real Celery worker (ARCHITECTURE.md rules 4 and 9): an overdue action
+"""The CAPA sweep on a real Celery worker (docs/architecture.md rules 4 and 9): an overdue action
 and a due effectiveness check give exactly one escalation and one reminder, even when two
 sweeps run at the same time."""
 

@@ -1,4 +1,4 @@
-"""Lists and the CAPA page cost a constant number of queries (ARCHITECTURE.md rule 6)."""
+"""Lists and the CAPA page cost a constant number of queries (docs/architecture.md rule 6)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The CAPA sweeps (ARCHITECTURE.md rule 4): overdue actions, effectiveness checks due and
+"""The CAPA sweeps (docs/architecture.md rule 4): overdue actions, effectiveness checks due and
 overdue, and the automatic reopen on recurrence. Each step happens once per (record, kind, level)."""
 
 from datetime import timedelta

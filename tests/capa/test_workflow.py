@@ -1,4 +1,4 @@
-"""The CAPA workflow and its guards, through the services (API.md "Workflows")."""
+"""The CAPA workflow and its guards, through the services (docs/api.md "Workflows")."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The REST API of API.md: fields, filters, writes through services, 400/403/409 answers."""
+"""The REST API of docs/api.md: fields, filters, writes through services, 400/403/409 answers."""
 
 from datetime import timedelta
 

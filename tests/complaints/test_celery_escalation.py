@@ -1,4 +1,4 @@
-"""A real Celery worker and beat (ARCHITECTURE.md rule 9): a complaint whose first-response
+"""A real Celery worker and beat (docs/architecture.md rule 9): a complaint whose first-response
 deadline passes is escalated by the beat-triggered sweep exactly once per step, with its
 notifications, and two sweeps running at the same time on two worker processes do not
 escalate any step twice."""

@@ -1,4 +1,4 @@
-"""The escalation sweep (ARCHITECTURE.md rule 4): due steps taken once per (kind, level), the
+"""The escalation sweep (docs/architecture.md rule 4): due steps taken once per (kind, level), the
 level raised with history, notifications written in the same transaction."""
 
 import threading

@@ -1,6 +1,6 @@
 """Query budgets of the complaint pages (issue 9): the detail page, the list page, the API list,
 the create and transition POSTs. Each page is measured at two data sizes and must stay within
-its budget at both (ARCHITECTURE.md rule 6); django_assert_max_num_queries prints the SQL when a
+its budget at both (docs/architecture.md rule 6); django_assert_max_num_queries prints the SQL when a
 budget is exceeded. Also: the list header's counters are right, and the detail page shows the
 assignee's training-overdue flag."""
 

@@ -1,5 +1,5 @@
 """Every page and endpoint through the same checks: anonymous -> login or 401, wrong role ->
-403, right role -> 200 (STYLE.md "Tests")."""
+403, right role -> 200 (docs/style.md "Tests")."""
 
 import pytest
 from django.urls import reverse

@@ -1,5 +1,5 @@
 """Lists and the detail page cost the same number of queries for 5 or 50 rows
-(ARCHITECTURE.md rule 6). On a mismatch the SQL of both runs is printed."""
+(docs/architecture.md rule 6). On a mismatch the SQL of both runs is printed."""
 
 import pytest
 from django.db import connection

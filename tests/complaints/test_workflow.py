@@ -1,4 +1,4 @@
-"""Each rule of the complaint workflow (API.md "Workflows") through the services."""
+"""Each rule of the complaint workflow (docs/api.md "Workflows") through the services."""
 
 from datetime import timedelta
 from decimal import Decimal

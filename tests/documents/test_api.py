@@ -1,4 +1,4 @@
-"""The REST contract of API.md for documents and versions: fields, create, version-checked
+"""The REST contract of docs/api.md for documents and versions: fields, create, version-checked
 update, transitions, history; bad input is 400, stale is 409, never 500."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""A real Celery worker (ARCHITECTURE.md rule 9): an approved version becomes effective when its
+"""A real Celery worker (docs/architecture.md rule 9): an approved version becomes effective when its
 date comes, superseding its predecessor; the periodic-review sweep reminds and escalates once."""
 
 import datetime

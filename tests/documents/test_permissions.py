@@ -1,4 +1,4 @@
-"""Who may read and write (ARCHITECTURE.md rule 7): every page and endpoint through the same
+"""Who may read and write (docs/architecture.md rule 7): every page and endpoint through the same
 checks. Employees see effective versions only; auditors read everything and change nothing."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Lists and record pages cost a constant number of queries (ARCHITECTURE.md rule 6), measured
+"""Lists and record pages cost a constant number of queries (docs/architecture.md rule 6), measured
 at two data sizes; the SQL is printed when a count differs."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Hostile and valid uploads (ARCHITECTURE.md rule 5): the type is read from the content, the
+"""Hostile and valid uploads (docs/architecture.md rule 5): the type is read from the content, the
 size is capped, the name is cleaned, and whatever is served back is an attachment."""
 
 import pytest

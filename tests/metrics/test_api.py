@@ -1,4 +1,4 @@
-"""GET /api/v1/metrics/kpis/ (API.md keys plus ours), the alerts endpoint and raise-capa."""
+"""GET /api/v1/metrics/kpis/ (docs/api.md keys plus ours), the alerts endpoint and raise-capa."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Snapshots and alert evaluation on a real Celery worker (ARCHITECTURE.md rules 4 and 9): the
+"""Snapshots and alert evaluation on a real Celery worker (docs/architecture.md rules 4 and 9): the
 snapshot task writes every KPI of the day, and two evaluations at once raise ONE alert with one
 notification per owner; after recovery the worker clears it."""
 

@@ -1,5 +1,5 @@
 """The database refuses UPDATE, DELETE and TRUNCATE on history, signatures, transitions and
-security events (ARCHITECTURE.md rule 2, 21 CFR 11.10(e); TRUNCATE: issue 15 item 7), whoever
+security events (docs/architecture.md rule 2, 21 CFR 11.10(e); TRUNCATE: issue 15 item 7), whoever
 sends the SQL."""
 
 import pytest

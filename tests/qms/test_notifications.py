@@ -1,6 +1,6 @@
 """Notifications (issue 2 item 6): the in-app row and the outbox e-mail are written in the
 caller's transaction; a real Celery worker delivers each e-mail at least once, and the beat
-sweep delivers what the on-commit task did not (ARCHITECTURE.md rule 4)."""
+sweep delivers what the on-commit task did not (docs/architecture.md rule 4)."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""The workflow engine (issue 2 item 6, ARCHITECTURE.md rule 1): one transition() that locks,
+"""The workflow engine (issue 2 item 6, docs/architecture.md rule 1): one transition() that locks,
 checks state, role, reason, guard and signature, and writes everything or nothing."""
 
 import hashlib

@@ -1,4 +1,4 @@
-"""Automatic evaluation on a real Celery worker (ARCHITECTURE.md rules 4 and 9): two runs at
+"""Automatic evaluation on a real Celery worker (docs/architecture.md rules 4 and 9): two runs at
 once analyse each interaction once; a later run reads only what is new."""
 
 import re

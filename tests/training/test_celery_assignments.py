@@ -1,4 +1,4 @@
-"""A real Celery worker (ARCHITECTURE.md rule 9): a document version made effective produces
+"""A real Celery worker (docs/architecture.md rule 9): a document version made effective produces
 the right assignments exactly once, through documents' release hook and the task
 "training.assign_for_version" (also queued by each approval); running the task again, twice at
 once, creates nothing new."""

@@ -1,5 +1,5 @@
 """The training-session page costs a fixed number of queries whatever the number of
-attendees, of those who signed, or the length of the session's history (ARCHITECTURE.md
+attendees, of those who signed, or the length of the session's history (docs/architecture.md
 rule 6; issue 9: at most 12 a page)."""
 
 import datetime

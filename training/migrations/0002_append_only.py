@@ -1,4 +1,4 @@
-"""The training app's audit tables refuse UPDATE and DELETE (ARCHITECTURE.md rule 2)."""
+"""The training app's audit tables refuse UPDATE and DELETE (docs/architecture.md rule 2)."""
 
 from django.db import migrations
 
