@@ -8,7 +8,8 @@ history tables, list queries never read it, and SQLite (`make run`) has no such 
 `AddSearchVector` (a migration operation) creates it on PostgreSQL and does nothing elsewhere.
 
 A search is `websearch_to_tsquery('english', text)` (quotes for phrases, `-word` to exclude,
-`or`; any other character is plain text, never a syntax error) matched against the row's own
+`or`; any other character is plain text, never a syntax error), with each word also matched as
+a prefix when the text uses no operator (`search_query`), matched against the row's own
 vector, ORed with a prefix match of the reference (CMP-2026-0001 finds CMP-2026-00012; an
 exact reference matches through the vector too) and with the vectors of related rows (a
 complaint's customer, a CAPA's actions) read as `id = ANY(ARRAY(SELECT ...))`, which the
@@ -40,6 +41,9 @@ MAX_INDEXED_CHARS = 100_000  # a tsvector holds at most 1 MB: longer text is ind
 SEARCH_MAX_LENGTH = 200  # the lists' search fields refuse longer text (400 in the API)
 RANK = "search_rank"
 _REFERENCE_LIKE = re.compile(r"^[A-Za-z]{2,10}-[0-9A-Za-z-]*$")
+_OPERATORS = re.compile(r'"|(?:^|\s)-|\bor\b', re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+MAX_PREFIX_WORDS = 16
 
 
 # --- the stored vector (migrations) ---------------------------------------------------------
@@ -182,7 +186,7 @@ class TextSearch:
         prefix = text.upper() if _REFERENCE_LIKE.match(text) else None
         if connections[queryset.db].vendor != "postgresql":
             return queryset.filter(self._fallback(text))
-        query = SearchQuery(text, search_type="websearch", config=CONFIG)
+        query = search_query(text)
         condition = Q(SearchVectorExact(StoredVector(), query))
         for related in self.related:
             matching = related.model.objects.filter(related.where, SearchVectorExact(StoredVector(), query)).values(related.key)
@@ -203,6 +207,19 @@ class TextSearch:
                 matching |= Q(**{f"{name}__icontains": text})
             condition |= Q(**{f"{related.column}__in": related.model.objects.filter(related.where, matching).values(related.key)})
         return condition
+
+
+def search_query(text: str) -> SearchQuery:
+    """websearch_to_tsquery of the text; when it uses no operator (quotes, -word, or), ORed with
+    every word as a prefix (`clear:*` finds "clearance", as a list's search box is expected to),
+    built from the words' letters and digits only, so no input can be a tsquery syntax error."""
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    if _OPERATORS.search(text):
+        return query
+    words = _WORD.findall(text)[:MAX_PREFIX_WORDS]
+    if not words:
+        return query
+    return query | SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=CONFIG)
 
 
 def ranked(queryset, *default_order: str):
