@@ -70,7 +70,10 @@ def quality_users(request=None):
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or any words"}),
+    )
     status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status", widget=PlainSelect)
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity", widget=PlainSelect)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", widget=PlainSelect)

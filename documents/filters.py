@@ -3,6 +3,7 @@
 import datetime
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
@@ -37,7 +38,10 @@ STATE_CHOICES = [
 
 
 class DocumentFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Number or any words"}),
+    )
     doc_type = django_filters.ChoiceFilter(choices=DocumentType.choices, label="Type", empty_label="Any type")
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), empty_label="Any department")
     owner = django_filters.ModelChoiceFilter(
