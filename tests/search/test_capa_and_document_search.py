@@ -73,3 +73,25 @@ def test_documents_are_found_by_their_current_text_and_drafts_stay_hidden_from_e
     assert api_refs(api_for(employee).get("/api/v1/documents/", {"search": "conveyor"}), "number") == []
     assert api_refs(api_for(manager).get("/api/v1/documents/", {"search": released.number}), "number") == [released.number]
     assert api_for(manager).get("/api/v1/documents/", {"search": "x" * 10_000}).status_code == 400
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_searched_capa_and_document_lists_keep_their_query_budget(client_for, api_for, make_document, staff, manager, n):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(n):
+        make_capa(actor=staff, title=f"Seal leak {i}", problem_statement=f"Fluid seen at port {i}.")
+        make_document(f"Seal inspection {i}", text=f"Check every seal of batch {i} for fluid.")
+    for client, url, key, wanted in [
+        (client_for(manager), "/capa/?q=fluid", "capas", n),
+        (client_for(manager), "/documents/?search=fluid", "documents", n),
+        (api_for(manager), "/api/v1/capas/?search=fluid", None, n),
+        (api_for(manager), "/api/v1/documents/?search=fluid", None, n),
+    ]:
+        client.get(url)  # the session and per-process caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        found = len(response.context[key]) if key else response.json()["count"]
+        assert response.status_code == 200 and found == wanted, url
+        assert len(queries.captured_queries) <= 12, (url, [q["sql"] for q in queries.captured_queries])
