@@ -131,6 +131,8 @@ class ComplaintFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()  # the page shows the errors above an empty list, not every complaint
         queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("ordering"):
             return ranked(queryset, "-received_at", "-id")  # best match first when searched

@@ -80,8 +80,6 @@ class ComplaintListView(RoleRequiredMixin, ListView):
 
     def get_queryset(self):
         self.filterset = ComplaintFilter(self.request.GET or None, queryset=selectors.complaint_list_for_user(self.request.user))
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            return self.filterset.queryset.none()  # the errors show above an empty list, not every complaint
         return self.filterset.qs
 
     def get(self, request, *args, **kwargs):
