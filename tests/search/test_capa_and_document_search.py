@@ -95,3 +95,18 @@ def test_searched_capa_and_document_lists_keep_their_query_budget(client_for, ap
         found = len(response.context[key]) if key else response.json()["count"]
         assert response.status_code == 200 and found == wanted, url
         assert len(queries.captured_queries) <= 12, (url, [q["sql"] for q in queries.captured_queries])
+
+
+def test_exports_of_searched_capa_and_document_lists_hold_the_matches_only(client_for, make_document, staff, manager):
+    import csv
+    import io
+
+    wanted = make_capa(actor=staff, title="Seal leak", problem_statement="Fluid seen at the port.")
+    make_capa(actor=staff, title="Labels smudge", problem_statement="Ink rubs off.")
+    document = make_document("Seal inspection", text="Check every seal for fluid.")
+    make_document("Line clearance", text="Remove every label.")
+    client = client_for(manager)
+    for url, wanted_first_cell in [("/capa/?q=fluid&export=csv", wanted.reference), ("/documents/?search=fluid&export=csv", document.number)]:
+        response = client.get(url)
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert [row[0] for row in rows[1:]] == [wanted_first_cell], url
