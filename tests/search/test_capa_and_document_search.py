@@ -34,7 +34,7 @@ def test_capas_are_found_by_problem_root_cause_and_action_text(client_for, api_f
     for text, wanted in [("fluid", seals), ("elastomer", seals), ("quarantine", seals), ("carton", labels), (labels.reference, labels)]:
         assert capa_refs(page.get("/capa/", {"q": text})) == [wanted.reference], text
         assert api_refs(api.get("/api/v1/capas/", {"search": text})) == [wanted.reference], text
-    # ranked: the title match (seals) before the problem-statement match (labels' "label" is in both)
+    # ranked: a title match ("Carton damaged") before a problem-statement match (labels: "carton label")
     both = make_capa(actor=staff, title="Carton damaged", problem_statement="Corners crushed.")
     assert capa_refs(page.get("/capa/", {"q": "carton"})) == [both.reference, labels.reference]
     assert api.get("/api/v1/capas/", {"search": "x" * 10_000}).status_code == 400
