@@ -67,6 +67,14 @@ WORDS_PROBLEM = [
     "certificate missing", "damaged in transit", "incorrect lot on box", "software freezes", "strap broke",
     "noise during operation",
 ]
+# Where the problem was found: written only into complaint descriptions, one in 16 complaints each
+# (by id, so the random stream and every other seeded value stay as they were), for the list
+# search's benchmark (bench/endpoints.py COMPLAINT_SEARCH: a word no title holds).
+FOUND_DURING = [
+    "incoming inspection", "installation", "sterilisation", "unpacking", "commissioning", "routine maintenance",
+    "a ward round", "cleaning", "calibration check", "stock rotation", "night shift", "home use", "a service visit",
+    "a clinical trial", "an internal audit", "the training session",
+]
 FUNCTIONS = [
     "Assembly operator", "Warehouse operator", "Lab technician", "Service engineer", "Customer service agent",
     "Production supervisor", "Design engineer", "Purchasing officer", "Sales representative", "Regulatory specialist",
@@ -553,7 +561,10 @@ class Seeder:
             words = rng.choice(WORDS_PROBLEM)
             state = {
                 "version": 1, "id": pk, "reference": reference, "title": f"{words.capitalize()} ({reference[-5:]})",
-                "description": f"Customer reports: {words}. Noticed on {received:%d %b %Y}. Batch and serial on the box; photos to follow. " * 2,
+                "description": (
+                    f"Customer reports: {words}. Noticed on {received:%d %b %Y} during {FOUND_DURING[pk % len(FOUND_DURING)]}. "
+                    "Batch and serial on the box; photos to follow. "
+                ) * 2,
                 "channel": weighted(rng, channel_table), "customer_id": customer, "product_id": product,
                 "lot_number": f"L{rng.randint(10000, 99999)}" if product else "", "udi": "", "category_id": category,
                 "failure_mode_id": failure_mode, "recurrence_key": f"product={product}|failure_mode={failure_mode}" if product and failure_mode else "",

@@ -5,9 +5,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from capa.models import Capa, Kind, RiskLevel, Source
+from capa.models import Capa, CapaAction, Kind, RiskLevel, RootCauseAnalysis, Source
 from capa.workflow import OPEN_STATES, CapaStatus
 from qms import roles as qms_roles
+from qms.search import SEARCH_MAX_LENGTH, Related, TextSearch, ranked
+
+# The CAPA's own text (its stored vector, capa 0006), its root-cause conclusion and its actions.
+CAPA_SEARCH = TextSearch(
+    fields=("reference", "title", "problem_statement", "containment_action"),
+    reference="reference",
+    related=(
+        Related("id", RootCauseAnalysis, "capa_id", ("conclusion",)),
+        Related("id", CapaAction, "capa_id", ("description", "evidence")),
+    ),
+)
 
 
 def quality_users(request=None):
@@ -23,7 +34,9 @@ YES_NO = [("true", "Yes"), ("false", "No")]
 
 
 class CapaFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    # `q` on the page, `search` in the API (API.md); the same search.
+    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
+    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
     status = django_filters.MultipleChoiceFilter(choices=CapaStatus.choices)
     kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any")
     source = django_filters.ChoiceFilter(choices=Source.choices, empty_label="Any")
@@ -37,13 +50,14 @@ class CapaFilter(django_filters.FilterSet):
 
     class Meta:
         model = Capa
-        fields = ["q", "status", "kind", "source", "risk_level", "owner", "open", "overdue", "complaint"]
+        fields = ["q", "search", "status", "kind", "source", "risk_level", "owner", "open", "overdue", "complaint"]
 
-    def filter_q(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
-            return queryset
-        return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value) | Q(problem_statement__icontains=value))
+    def filter_search(self, queryset, name, value):
+        return CAPA_SEARCH.apply(queryset, value)
+
+    @property
+    def qs(self):
+        return ranked(super().qs, "-created_at", "-id")  # best match first when searched
 
     def filter_open(self, queryset, name, value):
         if value == "true":

@@ -62,7 +62,9 @@ class CapaListView(RoleRequiredMixin, TemplateView):
 
     def filtered(self):
         filterset = CapaFilter(self.request.GET or None, queryset=selectors.capa_list_for_user(self.request.user))
-        return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
+        if filterset.is_bound and not filterset.is_valid():
+            return filterset, filterset.queryset.none()  # the errors show above an empty list
+        return filterset, filterset.qs
 
     def get(self, request, *args, **kwargs):
         if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select

@@ -3,14 +3,24 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 
-from complaints.models import OPEN_STATES, Category, Channel, Complaint, Product, Severity
+from complaints.models import OPEN_STATES, Category, Channel, Complaint, Customer, Product, Severity
 from complaints.selectors import overdue_q
 from complaints.workflow import ComplaintStatus
 from qms import roles as qms_roles
+from qms.search import SEARCH_MAX_LENGTH, Related, TextSearch, ranked
 from qms.widgets import PlainSelect
+
+# The complaint's own text (its stored vector, complaints 0014), its customer and its product.
+COMPLAINT_SEARCH = TextSearch(
+    fields=("reference", "title", "lot_number", "udi", "description", "resolution"),
+    reference="reference",
+    related=(
+        Related("customer_id", Customer, "id", ("name", "organisation")),
+        Related("product_id", Product, "id", ("code", "name")),
+    ),
+)
 
 
 class ListedModelChoiceIterator(forms.models.ModelChoiceIterator):
@@ -60,7 +70,10 @@ def quality_users(request=None):
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Reference or any words"}),
+    )
     status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices, empty_label="Any status", widget=PlainSelect)
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity", widget=PlainSelect)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel", widget=PlainSelect)
@@ -103,17 +116,7 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(title__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__organisation__icontains=value)
-            | Q(lot_number__icontains=value)
-            | Q(product__code__icontains=value)
-        )
+        return COMPLAINT_SEARCH.apply(queryset, value)
 
     def filter_open(self, queryset, name, value):
         if value is None:
@@ -128,9 +131,11 @@ class ComplaintFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()  # the page shows the errors above an empty list, not every complaint
         queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("ordering"):
-            return queryset.order_by("-received_at", "-id")
+            return ranked(queryset, "-received_at", "-id")  # best match first when searched
         # Ties (two complaints due at the same minute) broken by id in the sort's direction, so
         # that paging is stable and the deadline sort is read from complaints_deadline_idx
         # (deadline, id) forwards or backwards.

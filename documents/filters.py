@@ -3,12 +3,27 @@
 import datetime
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from documents.models import OPEN_STATUSES, Document, DocumentType, VersionStatus
+from documents.models import OPEN_STATUSES, Document, DocumentType, DocumentVersion, VersionStatus
+from documents.selectors import sees_all_versions
 from qms.models import Department
+from qms.search import SEARCH_MAX_LENGTH, Related, TextSearch, ranked
+
+
+def document_search(*, with_open_versions: bool) -> TextSearch:
+    """The document's number and title (its stored vector, documents 0005) and the text of its
+    current versions: the effective one, and for readers who see drafts the one in progress too
+    (an employee's search must not reveal what an unreleased draft says)."""
+    statuses = [VersionStatus.EFFECTIVE, *(OPEN_STATUSES if with_open_versions else ())]
+    return TextSearch(
+        fields=("number", "title"),
+        reference="number",
+        related=(Related("id", DocumentVersion, "document_id", ("change_summary", "content_text"), Q(status__in=statuses)),),
+    )
 
 STATE_CHOICES = [
     ("effective", "Effective"),
@@ -23,7 +38,10 @@ STATE_CHOICES = [
 
 
 class DocumentFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="Search")
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Number or any words"}),
+    )
     doc_type = django_filters.ChoiceFilter(choices=DocumentType.choices, label="Type", empty_label="Any type")
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), empty_label="Any department")
     owner = django_filters.ModelChoiceFilter(
@@ -39,10 +57,16 @@ class DocumentFilter(django_filters.FilterSet):
         fields = ["search", "doc_type", "department", "owner", "state"]
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
+        user = getattr(self.request, "user", None)
+        search = document_search(with_open_versions=user is not None and sees_all_versions(user))
+        return search.apply(queryset, value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if getattr(self.form, "cleaned_data", {}).get("ordering"):
             return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return ranked(queryset, "number")  # best match first when searched
 
     def filter_state(self, queryset, name, value):
         today = timezone.localdate()

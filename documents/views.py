@@ -60,7 +60,9 @@ class DocumentListView(RoleRequiredMixin, ListView):
     read_roles = qms_roles.EVERYONE
 
     def get_queryset(self):
-        self.filterset = DocumentFilter(self.request.GET, queryset=selectors.document_list_for_user(self.request.user))
+        self.filterset = DocumentFilter(
+            self.request.GET, queryset=selectors.document_list_for_user(self.request.user), request=self.request
+        )
         queryset = self.filterset.qs if self.filterset.is_valid() else self.filterset.queryset.none()
         return queryset
 

@@ -46,7 +46,6 @@ class CapaViewSet(
     read_roles = qms_roles.READERS
     write_roles = qms_roles.QUALITY
     filterset_class = CapaFilter
-    search_fields = ["reference", "title", "problem_statement"]
     ordering_fields = ["created_at", "due_date", "reference", "risk_level", "status"]
     workflow = CAPA_WORKFLOW
     transition_service = staticmethod(services.capa_transition)

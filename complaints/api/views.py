@@ -103,7 +103,8 @@ class FailureModeViewSet(RoleViewSetMixin, mixins.ListModelMixin, mixins.Retriev
 
 class ComplaintViewSet(RoleViewSetMixin, TransitionsMixin, HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """Complaints. `?search=` (reference, title, customer, lot, product code), filters named after
+    """Complaints. `?search=` (full text over reference, title, description, resolution, lot, UDI,
+    customer and product, ranked; decision 0042), filters named after
     the fields, `?overdue=true`, `?recurring=true`, `?received_from=&received_to=` (dates) and
     `?ordering=-received_at` (also reference, title, severity, status, deadline, escalation_level)."""
 

@@ -87,7 +87,8 @@ def test_harness_runs_at_1k(template_database, tmp_path):
 
     queries = json.loads((raw / "queries.json").read_text())
     assert {"complaint_list", "complaint_api_list", "complaint_detail", "dashboard", "audit_trail", "training_matrix",
-            "complaint_create", "complaint_transition", "audit_trail_search", "audit_trail_api_search"} <= set(queries)
+            "complaint_create", "complaint_transition", "audit_trail_search", "audit_trail_api_search",
+            "complaint_list_search", "complaint_api_search"} <= set(queries)
     assert all(result["ok"] and result["queries"] > 0 for result in queries.values()), {
         name: result["status"] for name, result in queries.items()
     }
@@ -107,3 +108,4 @@ def test_harness_runs_at_1k(template_database, tmp_path):
     text = report.read_text()
     assert "## Targets" in text and "complaint_detail" in text and "SLA escalation sweep" in text
     assert "audit trail free-text search (?q=) p50 under 300 ms" in text
+    assert "complaint list full-text search (?search=) p50 under 100 ms" in text
