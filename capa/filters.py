@@ -34,7 +34,7 @@ YES_NO = [("true", "Yes"), ("false", "No")]
 
 
 class CapaFilter(django_filters.FilterSet):
-    # `q` on the page, `search` in the API (API.md); the same search.
+    # `q` on the page, `search` in the API (docs/api.md); the same search.
     q = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=SEARCH_MAX_LENGTH)
     status = django_filters.MultipleChoiceFilter(choices=CapaStatus.choices)
