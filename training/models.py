@@ -156,8 +156,13 @@ class TrainingAssignment(VersionedModel):
             models.UniqueConstraint(fields=["user", "document_version"], name="training_assignment_unique"),
         ]
         indexes = [
-            # The overdue sweep and overdue_user_ids(): open assignments by due date.
-            models.Index(fields=["due_date"], name="training_open_due_idx", condition=models.Q(status="assigned")),
+            # The overdue sweep and overdue_user_ids(): open assignments by due date. The person
+            # and the version ride in the index (INCLUDE), so the "training overdue" flag every
+            # record page shows is an index-only scan: 2.9 ms instead of 6.0 ms at 100k (issue 19).
+            models.Index(
+                fields=["due_date"], include=["user", "document_version"],
+                name="training_open_due_cover_idx", condition=models.Q(status="assigned"),
+            ),
             models.Index(fields=["user", "document"], name="training_user_document_idx"),
         ]
 
