@@ -192,11 +192,18 @@ def seed(log=print) -> None:
             if action == "reject":
                 reason = "Damage from misuse (drop), not a product nonconformity; customer informed."
             services.complaint_transition(complaint, action, actor=who, reason=reason, password=password, data=data)
-        if survey:
-            message = OutboxMessage.objects.filter(to_email=complaint.customer.email, body__contains=complaint.reference).order_by("-id").first()
-            if message and "/complaints/survey/" in message.body:
-                token = message.body.split("/complaints/survey/")[1].split("/")[0]
-                services.survey_answer(token=token, **survey)
+        token = survey_token(complaint) if survey else None
+        if token:
+            services.survey_answer(token=token, **survey)
         log(f"  {complaint.reference} {state:<18} {title}")
     escalated = services.escalate_due_complaints()
     log(f"  escalation sweep: {escalated} steps taken by {actor.username}")
+
+
+def survey_token(complaint) -> str | None:
+    """The one-time token of the survey invitation a closed complaint's customer was sent (the
+    demo answers as the customer would, from the link in the e-mail)."""
+    message = OutboxMessage.objects.filter(to_email=complaint.customer.email, body__contains=complaint.reference).order_by("-id").first()
+    if message and "/complaints/survey/" in message.body:
+        return message.body.split("/complaints/survey/")[1].split("/")[0]
+    return None

@@ -1,7 +1,12 @@
 """Demo data of the kernel: departments and one user per role (idempotent)."""
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Group
+from django.test.utils import override_settings
 
 from qms import roles as qms_roles
 from qms.history import set_history
@@ -20,6 +25,32 @@ DEMO_USERS = [
     ("staff2", "Noah", "Quinn", qms_roles.STAFF, "Customer Service", "Complaint handler"),
     ("employee2", "Lena", "Ortiz", qms_roles.EMPLOYEE, "Production", "Line supervisor"),
 ]
+
+
+class DemoSeedingHasher(PBKDF2PasswordHasher):
+    """PBKDF2 with few rounds, preferred only while the demo is seeded (docs/decisions/0043).
+
+    The demo signs a few hundred records, each re-checking the signer's password; at Django's
+    1,000,000 rounds that is 0.3 s a signature, minutes in all. The demo password is printed on
+    the screen, so its hash protects nothing; Django still upgrades each demo user's hash to
+    the full rounds on their first log-in (the stored hash names its rounds; must_update)."""
+
+    iterations = 1000
+
+    def must_update(self, encoded):
+        return False  # never re-hash (up or down) while seeding
+
+
+@contextmanager
+def fast_demo_passwords():
+    """Demo users' passwords hashed and checked with DemoSeedingHasher while seeding. The
+    project's own hashers stay listed after it, so every other user's hash verifies as usual and
+    is never re-hashed here (the PBKDF2 hasher of the list identifies pbkdf2 hashes)."""
+    if "django.contrib.auth.hashers.PBKDF2PasswordHasher" not in settings.PASSWORD_HASHERS:
+        yield  # its hashes could not be checked afterwards (the test settings' fast MD5 only)
+        return
+    with override_settings(PASSWORD_HASHERS=["qms.demo.DemoSeedingHasher", *settings.PASSWORD_HASHERS]):
+        yield
 
 
 def seed(log=print) -> dict:

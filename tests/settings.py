@@ -2,6 +2,8 @@
 `Specimen` record exercises the kernel (workflow engine, signatures, references, versioning,
 append-only history) without depending on the product apps."""
 
+import os
+
 from qms.settings import *  # noqa: F403
 from qms.settings import INSTALLED_APPS
 
@@ -12,6 +14,11 @@ ROOT_URLCONF = "tests.urls"
 # of times. The production hasher is covered by Django itself. (The Celery worker subprocess
 # runs qms.settings and never checks a password.)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# seed_demo's two years of history (qms/demo_history.py) at a tenth of make run's size: the
+# walks and browser tests need its records, not its volume; tests/qms/test_demo_history.py
+# seeds the full size.
+os.environ.setdefault("QMS_DEMO_HISTORY_COMPLAINTS", "30")
 
 # A per-process cache, emptied before each test (tests/conftest.py): DRF's throttles and other
 # cached counters must not leak from one test into the next, nor between xdist workers through

@@ -25,6 +25,7 @@ from django.contrib.admin.sites import site as admin_site
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -77,7 +78,11 @@ def _open_survey_token() -> str:
     from complaints.models import Survey
     from qms.models import OutboxMessage
 
-    survey = Survey.objects.filter(answered_at__isnull=True).select_related("complaint").order_by("pk").first()
+    # An open link: unanswered and not expired (the demo's two years of history hold expired ones).
+    survey = (
+        Survey.objects.filter(answered_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("complaint").order_by("pk").first()
+    )
     body = (
         OutboxMessage.objects.filter(body__contains="/complaints/survey/")
         .filter(body__contains=survey.complaint.reference)
