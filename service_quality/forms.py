@@ -6,6 +6,7 @@ from django import forms
 from complaints.models import Communication
 from service_quality import scoring
 from service_quality.models import AutoRule, InteractionKind, Scale, Scorecard, ScorecardSection
+from service_quality.services import FOLLOW_UP_DAYS
 from service_quality.workflow import ScorecardStatus
 
 
@@ -215,3 +216,29 @@ class CoachingForm(forms.Form):
         max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="Agreed action"
     )
     due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Action due")
+    follow_up_days = forms.IntegerField(
+        min_value=1,
+        max_value=180,
+        initial=FOLLOW_UP_DAYS,
+        required=False,
+        label="Follow-up evaluation after (days)",
+        help_text="An evaluation of a later interaction is drawn this many days after the action is due.",
+    )
+    training_document = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Training on a controlled document (optional)",
+        help_text="The person is asked to read and sign its effective revision by the action's due date.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from documents.models import Document
+
+        super().__init__(*args, **kwargs)
+        self.fields["training_document"].queryset = Document.objects.filter(
+            effective_version__isnull=False
+        ).order_by("number")
+
+    def clean_follow_up_days(self):
+        value = self.cleaned_data.get("follow_up_days")
+        return FOLLOW_UP_DAYS if value is None else value

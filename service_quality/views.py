@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -564,9 +565,21 @@ class CoachingDetailView(RoleRequiredMixin, TemplateView):
 
         context = super().get_context_data(**kwargs)
         try:
-            record = selectors.coaching_list_for_user(self.request.user).get(pk=pk)
+            record = (
+                selectors.coaching_list_for_user(self.request.user)
+                .select_related(
+                    "follow_up_task__evaluation",
+                    "training_assignment__document_version__document",
+                )
+                .get(pk=pk)
+            )
         except CoachingRecord.DoesNotExist:
             raise Http404("No such coaching record.") from None
+        try:
+            follow_up_task = record.follow_up_task
+        except EvaluationTask.DoesNotExist:
+            follow_up_task = None
+        context["follow_up_task"] = follow_up_task
         context.update(
             record_audit_context(
                 record, self.request.user, COACHING_WORKFLOW, known=[record.person, record.coach]
@@ -578,6 +591,7 @@ class CoachingDetailView(RoleRequiredMixin, TemplateView):
         ]
         context.update(
             record=record,
+            today=timezone.localdate(),
             action_url=reverse("service_quality:coaching-transition", args=[record.pk]),
         )
         return context
@@ -690,3 +704,24 @@ class CalibrationDetailView(RoleRequiredMixin, View):
             return self.get(request, pk, status=exc.status_code)
         messages.success(request, "Saved.")
         return redirect(session.get_absolute_url())
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """Quality score per person, team and criterion week by week, critical fails, coverage,
+    coaching on time and the correlation with CSAT and NPS (service_quality/dashboard.py),
+    each reader seeing the evaluations they may read."""
+
+    template_name = "service_quality/dashboard.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        from service_quality import dashboard
+
+        context = super().get_context_data(**kwargs)
+        filters = dashboard.Filters.from_query(self.request.GET)
+        context.update(
+            filters=filters,
+            week_choices=dashboard.WEEK_CHOICES,
+            board=dashboard.service_quality_dashboard(self.request.user, filters),
+        )
+        return context

@@ -394,6 +394,8 @@ class CoachingViewSet(
             what_good_looks_like=data["what_good_looks_like"],
             agreed_action=data["agreed_action"],
             due_on=data["due_on"],
+            follow_up_days=data.get("follow_up_days", services.FOLLOW_UP_DAYS),
+            training_document=data.get("training_document"),
         )
 
 
@@ -516,3 +518,4 @@ class AgreementView(viewsets.ViewSet):
         from service_quality import agreement
 
         return Response(agreement.auto_vs_human())
+
