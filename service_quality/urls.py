@@ -6,6 +6,7 @@ app_name = "service_quality"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("scorecards/", views.ScorecardListView.as_view(), name="scorecard-list"),
     path("scorecards/new/", views.ScorecardCreateView.as_view(), name="scorecard-create"),
     path("scorecards/<int:pk>/", views.ScorecardDetailView.as_view(), name="scorecard-detail"),

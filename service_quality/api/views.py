@@ -16,6 +16,7 @@ from service_quality.api.serializers import (
     CalibrationSerializer,
     CoachingSerializer,
     CriterionSerializer,
+    DashboardSerializer,
     EvaluationSerializer,
     EvaluationTaskSerializer,
     FrictionPhraseSerializer,
@@ -519,3 +520,36 @@ class AgreementView(viewsets.ViewSet):
 
         return Response(agreement.auto_vs_human())
 
+
+class DashboardView(viewsets.ViewSet):
+    """Quality score per person, team and criterion week by week, critical fails, coverage,
+    coaching on time and the correlation with CSAT and NPS; `weeks` (4, 8, 12, 26, 52),
+    `scorecard` (code), `department` (id). Each reader sees the evaluations they may read."""
+
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+
+    @extend_schema(responses=DashboardSerializer, summary="Service-quality dashboard figures")
+    def list(self, request):
+        from service_quality import dashboard
+
+        filters = dashboard.Filters.from_query(request.query_params)
+        if filters.errors:
+            raise ValidationFailed(
+                "Some filters are not valid.",
+                field_errors={name: [message] for name, message in filters.errors.items()},
+            )
+        board = dashboard.service_quality_dashboard(request.user, filters)
+        kpis = board["kpis"]
+        payload = {
+            **board,
+            "start": board["period"].start,
+            "end": board["period"].end,
+            "kpis": None
+            if kpis is None
+            else {
+                code: {"value": v.value, "numerator": v.numerator, "denominator": v.denominator}
+                for code, v in kpis.items()
+            },
+        }
+        return Response(DashboardSerializer(payload).data)
