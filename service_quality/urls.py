@@ -43,5 +43,6 @@ urlpatterns = [
         name="coaching-transition",
     ),
     path("calibration/", views.CalibrationListView.as_view(), name="calibration-list"),
+    path("calibration/new/", views.CalibrationCreateView.as_view(), name="calibration-create"),
     path("calibration/<int:pk>/", views.CalibrationDetailView.as_view(), name="calibration-detail"),
 ]

@@ -635,8 +635,71 @@ class CalibrationListView(RoleRequiredMixin, TemplateView):
                 )[:50]
             ),
             auto_agreement=agreement.auto_vs_human(),
+            may_start=is_evaluator(self.request.user),
         )
         return context
+
+
+class CalibrationCreateView(RoleRequiredMixin, View):
+    """Start a calibration session: choose a scorecard in force, then the evaluators and the
+    interactions; the one who starts it facilitates (records the agreed answers, closes it)."""
+
+    read_roles = qms_roles.QUALITY
+    write_roles = qms_roles.QUALITY
+    template_name = "service_quality/calibration_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not is_evaluator(request.user):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Evaluators run calibration sessions.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _scorecard(self, request):
+        raw = request.GET.get("scorecard", "")
+        if not raw.isdigit():
+            return None
+        return Scorecard.objects.filter(pk=int(raw), status=ScorecardStatus.IN_FORCE).first()
+
+    def _render(self, request, scorecard, form=None, status=200):
+        from service_quality.forms import CalibrationForm
+
+        context = {
+            "scorecard": scorecard,
+            "scorecards": list(
+                Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE).order_by("code")
+            ),
+            "form": form or (CalibrationForm(scorecard=scorecard) if scorecard else None),
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, self._scorecard(request))
+
+    def post(self, request):
+        from service_quality import calibration
+        from service_quality.forms import CalibrationForm
+
+        scorecard = self._scorecard(request)
+        if scorecard is None:
+            messages.error(request, "Choose a scorecard in force first.")
+            return self._render(request, None, status=400)
+        form = CalibrationForm(request.POST, scorecard=scorecard)
+        if form.is_valid():
+            try:
+                session = calibration.calibration_create(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    scorecard=scorecard,
+                    participants=list(form.cleaned_data["participants"]),
+                    interactions=form.interactions(),
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{session} started; the evaluators score blind.")
+                return redirect(session.get_absolute_url())
+        return self._render(request, scorecard, form, status=400)
 
 
 class CalibrationDetailView(RoleRequiredMixin, View):

@@ -476,7 +476,11 @@ class CalibrationViewSet(
         session = calibration.calibration_close(self.get_object(), actor=request.user)
         return Response(_report(session, request.user))
 
-    @extend_schema(responses=dict, summary="Spread per criterion and per evaluator")
+    @extend_schema(
+        responses=dict,
+        summary="Spread per criterion and per evaluator, agreement between evaluators "
+        "(share, mean pairwise Cohen's kappa) and of the automatic answers with the agreed ones",
+    )
     @action(detail=True, methods=["get"], url_path="report")
     def report(self, request, pk=None):
         return Response(_report(self.get_object(), request.user))
@@ -492,6 +496,7 @@ def _report(session, user) -> dict:
         "agreed": {f"{i}:{c}": a for (i, c), a in view["agreed"].items()},
         "per_criterion": view["per_criterion"],
         "per_evaluator": view["per_evaluator"],
+        "auto_vs_agreed": view["auto_vs_agreed"],
     }
 
 
