@@ -362,6 +362,8 @@ def service_quality_dashboard(user, filters: Filters, *, today=None) -> dict:
         else None
     )
     labels = [f"{w:%d %b}" for w in weeks]
+    for group in (*persons, *teams, *criteria):
+        group["cells"] = list(zip(labels, group["weeks"], strict=True))
     score_lines = [{"label": g["label"], "data": g["weeks"]} for g in total + teams[:5]]
     charts = {
         "chart-sq-score": {
