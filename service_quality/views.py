@@ -648,13 +648,6 @@ class CalibrationCreateView(RoleRequiredMixin, View):
     write_roles = qms_roles.QUALITY
     template_name = "service_quality/calibration_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not is_evaluator(request.user):
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied("Evaluators run calibration sessions.")
-        return super().dispatch(request, *args, **kwargs)
-
     def _scorecard(self, request):
         raw = request.GET.get("scorecard", "")
         if not raw.isdigit():
@@ -664,12 +657,15 @@ class CalibrationCreateView(RoleRequiredMixin, View):
     def _render(self, request, scorecard, form=None, status=200):
         from service_quality.forms import CalibrationForm
 
+        may_start = is_evaluator(request.user)
         context = {
             "scorecard": scorecard,
             "scorecards": list(
                 Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE).order_by("code")
             ),
-            "form": form or (CalibrationForm(scorecard=scorecard) if scorecard else None),
+            "may_start": may_start,
+            "form": form
+            or (CalibrationForm(scorecard=scorecard) if scorecard and may_start else None),
         }
         return TemplateResponse(request, self.template_name, context, status=status)
 
@@ -680,6 +676,10 @@ class CalibrationCreateView(RoleRequiredMixin, View):
         from service_quality import calibration
         from service_quality.forms import CalibrationForm
 
+        if not is_evaluator(request.user):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Evaluators run calibration sessions.")
         scorecard = self._scorecard(request)
         if scorecard is None:
             messages.error(request, "Choose a scorecard in force first.")

@@ -262,6 +262,7 @@ class EvaluationTaskSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "rule",
+            "coaching",
             "interaction_key",
             "kind",
             "complaint",

@@ -380,6 +380,13 @@ def test_an_evaluator_starts_a_session_from_the_page(
     session = CalibrationSession.objects.get(name="December calibration")
     assert session.facilitator == evaluator and session.items.count() == 2
     assert client_for(auditor).get("/service-quality/calibration/new/").status_code == 403
-    assert client_for(agent).get("/service-quality/calibration/new/").status_code == 403
+    refused = client_for(agent).get("/service-quality/calibration/new/")
+    assert refused.status_code == 200 and b"Only evaluators start" in refused.content
+    assert (
+        client_for(agent)
+        .post(f"/service-quality/calibration/new/?scorecard={card.pk}", {"name": "Mine"})
+        .status_code
+        == 403
+    )
     listing = client.get("/service-quality/calibration/").content.decode()
     assert "/service-quality/calibration/new/" in listing
