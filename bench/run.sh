@@ -2,14 +2,15 @@
 # The benchmark harness: `make bench [SCALE=10k|100k] [PEER=1]` (see bench/README.md).
 #
 #   bash bench/run.sh [--scale 10k] [--peer] [--reuse] [--seq 200] [--conc 8] [--duration 20]
-#                     [--no-sweep] [--no-http] [--db NAME] [--port 8010] [--verify-trail] [--drop] [--warmup 5]
+#                     [--no-sweep] [--no-http] [--no-sq-auto] [--db NAME] [--port 8010] [--verify-trail] [--drop] [--warmup 5]
 #
 # 1. seeds a separate PostgreSQL database (qms_bench_<scale>; migrations first, then bulk COPY),
 # 2. counts SQL queries per request in-process,
 # 3. serves the app with gunicorn (2 sync workers, DEBUG off) on 127.0.0.1 and measures each
 #    endpoint over HTTP as the bench manager (200 sequential requests, 8 clients for 20 s);
 #    with --peer, django-helpdesk's matching page is measured right after each of ours,
-# 4. times one SLA escalation sweep on a throwaway copy of the database,
+# 4. times one SLA escalation sweep on a throwaway copy of the database, and the automatic
+#    evaluation of every interaction (then nothing new, then --new entries) on another,
 # 5. writes bench/results/<date>-<scale>.md (raw JSON in bench/results/raw/<scale>/).
 set -euo pipefail
 cd "${BENCH_ROOT:-$(dirname "$0")/..}"
@@ -22,7 +23,7 @@ if [ -z "${BENCH_RUNNING_COPY:-}" ]; then
 fi
 trap 'rm -f "$BENCH_RUNNING_COPY"' EXIT
 
-SEQ_MAX=${SEQ_MAX_SECONDS:-120}; WARMUP=5; SCALE=10k; PEER=0; REUSE=0; SEQ=200; CONC=8; DURATION=20; PORT=8010; SWEEP=1; HTTP=1; DB=""; DROP=0; VERIFY=0
+SEQ_MAX=${SEQ_MAX_SECONDS:-120}; WARMUP=5; SCALE=10k; PEER=0; REUSE=0; SEQ=200; CONC=8; DURATION=20; PORT=8010; SWEEP=1; SQ_AUTO=1; HTTP=1; DB=""; DROP=0; VERIFY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --db) DB=$2; shift 2 ;;
     --no-sweep) SWEEP=0; shift ;;
+    --no-sq-auto) SQ_AUTO=0; shift ;;
     --no-http) HTTP=0; shift ;;
     --drop) DROP=1; shift ;;  # drop the database at the end (CI)
     --verify-trail) VERIFY=1; shift ;;  # also run manage.py verify_audit_trail over every chain
@@ -101,7 +103,7 @@ print(f"machine [{label}]: load average {' '.join(data['load'][-1]['loadavg'])}"
 EOF
 }
 
-rm -f "$RAW/machine.json" "$RAW/http.json" "$RAW"/peer_http_*.json "$RAW/sweep.json"
+rm -f "$RAW/machine.json" "$RAW/http.json" "$RAW"/peer_http_*.json "$RAW/sweep.json" "$RAW/sq_auto.json"
 machine start
 
 # --- 1. seed ------------------------------------------------------------------------------
@@ -180,6 +182,13 @@ if [ "$SWEEP" = 1 ]; then
   psql_admin -c "DROP DATABASE IF EXISTS \"$COPY\"" -c "CREATE DATABASE \"$COPY\" TEMPLATE \"$DB\""
   DUE=$("$PY" -c "import json; print(min(1000, json.load(open('$RAW/seed.json'))['complaints'] // 10))")
   DATABASE_URL="$PG/$COPY" "$PY" -m bench.sweep --due "$DUE" --out "$RAW/sweep.json"
+  psql_admin -c "DROP DATABASE \"$COPY\""
+fi
+# --- 4b. automatic evaluation of every interaction on a throwaway copy (bench/sq_auto.py) -------
+if [ "$SQ_AUTO" = 1 ]; then
+  COPY="${DB}_sq"
+  psql_admin -c "DROP DATABASE IF EXISTS \"$COPY\"" -c "CREATE DATABASE \"$COPY\" TEMPLATE \"$DB\""
+  DATABASE_URL="$PG/$COPY" "$PY" -m bench.sq_auto --new "${SQ_NEW_ENTRIES:-1000}" --out "$RAW/sq_auto.json"
   psql_admin -c "DROP DATABASE \"$COPY\""
 fi
 machine end

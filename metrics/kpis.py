@@ -633,14 +633,20 @@ def kpis_from_rows(rows: dict[str, list[dict]], n: int) -> list[dict[str, KpiVal
     checks = _split(rows["checks"][0], n)
     training = _sum_per_period(rows["training"], n, ("in_force", "done", "overdue"))
     documents = [values["overdue"] for values in _split(rows["documents"][0], n)]
-    sq = [_split(rows[name][0], n) for name in ("sq_evaluations", "sq_interactions", "sq_human", "sq_coaching")]
     result = [
         _kpi_values(c, s, u, {**k, **e}, t, d)
         for c, s, u, k, e, t, d in zip(complaints, surveys, units, capas, checks, training, documents, strict=True)
     ]
-    for values, parts in zip(result, zip(*sq, strict=True), strict=True):
-        values.update({value.code: value for value in _service_quality_values(*parts)})
+    for values, sq in zip(result, service_quality_values(rows, n), strict=True):
+        values.update(sq)
     return result
+
+
+def service_quality_values(rows: dict[str, list[dict]], n: int) -> list[dict[str, KpiValue]]:
+    """The sq_* KPIs of each of the n periods from the rows of service_quality_aggregates (also
+    fetched by the service-quality dashboard with its own parts, so its figures are these)."""
+    sq = [_split(rows[name][0], n) for name in ("sq_evaluations", "sq_interactions", "sq_human", "sq_coaching")]
+    return [{value.code: value for value in _service_quality_values(*parts)} for parts in zip(*sq, strict=True)]
 
 
 def first_activity_at():

@@ -11,6 +11,7 @@ PROVIDERS = (
     "documents.selectors.my_work",
     "training.selectors.my_work",
     "metrics.selectors.my_work",
+    "service_quality.selectors.my_work",
 )
 
 

@@ -5,6 +5,7 @@ and per evaluator against the agreed answers. Writes keep history like every ser
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import combinations
 
 from django.db import transaction
 from django.utils import timezone
@@ -172,7 +173,9 @@ def calibration_close(session, *, actor) -> CalibrationSession:
 
 def calibration_view(session, user) -> dict:
     """What `user` may see: while open, only their own answers (blind); once closed, everyone's,
-    with the spread per criterion and per evaluator against the agreed answers. Two queries."""
+    with the spread per criterion and per evaluator against the agreed answers, the agreement
+    between the evaluators and of the automatic answers with the agreed ones. Open: one query;
+    closed: four (scores, criteria, interactions, automatic answers)."""
     rows = list(CalibrationScore.objects.filter(item__session=session).select_related("evaluator"))
     closed = session.status == CalibrationSession.Status.CLOSED
     agreed = {(r.item_id, r.criterion_id): r.answer for r in rows if r.is_agreed}
@@ -187,7 +190,7 @@ def calibration_view(session, user) -> dict:
         "agreed": agreed if (closed or user.pk == session.facilitator_id) else {},
     }
     if not closed:
-        result.update(per_criterion=[], per_evaluator=[])
+        result.update(per_criterion=[], per_evaluator=[], auto_vs_agreed=[])
         return result
     by_criterion, by_evaluator = defaultdict(Counter), defaultdict(Counter)
     spread = defaultdict(Counter)
@@ -201,17 +204,76 @@ def calibration_view(session, user) -> dict:
         spread[r.criterion_id][r.answer] += 1
         names[r.evaluator_id] = r.evaluator.full_name
     labels = {c.pk: c.label for c in session.scorecard.criteria.all()}
+    between = _between_evaluators(rows)
     result["per_criterion"] = [
         {
             "criterion": labels.get(pk, pk),
             "answers": dict(sorted(spread[pk].items())),
             "agreement": agreement.share_agreed(c),
             "kappa": agreement.kappa_from_counts(c),
+            **between.get(pk, {"pairs": 0, "between_agreement": None, "between_kappa": None}),
         }
         for pk, c in sorted(by_criterion.items())
     ]
+    result["auto_vs_agreed"] = _auto_vs_agreed(session, agreed, labels)
     result["per_evaluator"] = [
         {"evaluator": names[pk], "answers": sum(c.values()), "agreement": agreement.share_agreed(c)}
         for pk, c in sorted(by_evaluator.items(), key=lambda kv: names[kv[0]])
     ]
     return result
+
+
+def _between_evaluators(rows) -> dict[int, dict]:
+    """Per criterion, agreement between the evaluators themselves (not against the agreed
+    answer): over every pair of evaluators who both answered an interaction, the share of pairs
+    that gave the same answer, and the mean of the pairs' Cohen's kappa (Light's kappa)."""
+    answers = defaultdict(dict)  # (criterion, item) -> {evaluator: answer}
+    for r in rows:
+        if not r.is_agreed:
+            answers[(r.criterion_id, r.item_id)][r.evaluator_id] = r.answer
+    tables = defaultdict(lambda: defaultdict(Counter))  # criterion -> (a, b) -> Counter
+    for (criterion_id, _item), by_rater in answers.items():
+        for a, b in combinations(sorted(by_rater), 2):
+            tables[criterion_id][(a, b)][(by_rater[a], by_rater[b])] += 1
+    result = {}
+    for criterion_id, pairs in tables.items():
+        pooled = Counter()
+        kappas = []
+        for counts in pairs.values():
+            pooled.update(counts)
+            kappa = agreement.kappa_from_counts(counts)
+            if kappa is not None:
+                kappas.append(kappa)
+        result[criterion_id] = {
+            "pairs": sum(pooled.values()),
+            "between_agreement": agreement.share_agreed(pooled),
+            "between_kappa": sum(kappas) / len(kappas) if kappas else None,
+        }
+    return result
+
+
+def _auto_vs_agreed(session, agreed: dict, labels: dict) -> list[dict]:
+    """Per automatically measured criterion: the automatic answer of each interaction of the
+    session against the agreed answer (share of agreement and Cohen's kappa). One query."""
+    from service_quality.models import AutoScore
+
+    items = {
+        (f"c:{i.communication_id}" if i.communication_id else f"h:{i.complaint_id}"): i.pk
+        for i in session.items.all()
+    }
+    counts = defaultdict(Counter)
+    for key, criterion_id, answer in AutoScore.objects.filter(
+        analysis__interaction_key__in=list(items), criterion_id__in=list(labels)
+    ).values_list("analysis__interaction_key", "criterion_id", "answer"):
+        target = agreed.get((items[key], criterion_id))
+        if target is not None:
+            counts[criterion_id][(answer, target)] += 1
+    return [
+        {
+            "criterion": labels[pk],
+            "pairs": sum(c.values()),
+            "agreement": agreement.share_agreed(c),
+            "kappa": agreement.kappa_from_counts(c),
+        }
+        for pk, c in sorted(counts.items())
+    ]

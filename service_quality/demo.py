@@ -264,7 +264,11 @@ def seed(log=print) -> None:
                     submitted_at=entry.at + timedelta(days=1),
                 )
         log("  16 demo evaluations (14 submitted)")
+    team = seed_team(log, lead=users["staff2"], manager=manager)
+    seed_team_month(log, team=team, evaluator=evaluator, manager=manager, scorecard=email)
+    seed_handling(log, evaluator=evaluator, scorecard=handling)
     seed_coaching(log, evaluator=evaluator, manager=manager)
+    seed_follow_through(log, evaluator=evaluator, manager=manager)
     seed_calibration(log, evaluator=evaluator, manager=manager, scorecard=email)
     if not SamplingRule.objects.exists():
         sampling.sampling_rule_create(
@@ -359,3 +363,214 @@ def seed_calibration(log, *, evaluator, manager, scorecard):
     calibration.calibration_agree(session, actor=manager, answers=agreed)
     calibration.calibration_close(session, actor=manager)
     log("  a closed calibration session (3 interactions, 2 evaluators)")
+
+
+# A customer-service team led by staff2 (Noah Quinn): a month of replies, evaluated week by week,
+# so the dashboard shows people, a team and a trend; staff2 sees the team's figures.
+TEAM = [
+    ("rosa", "Rosa", "Lind", (62, 70, 78, 86)),  # coached, improving
+    ("tom", "Tom", "Berg", (88, 84, 90, 86)),
+    ("ines", "Ines", "Duarte", (74, 58, 66, 72)),
+]
+
+
+def seed_team(log, *, lead, manager) -> list:
+    from qms.models import Department
+
+    User = get_user_model()
+    department = Department.objects.get_or_create(name="Customer Service")[0]
+    team = []
+    for username, first, last, _trend in TEAM:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@example.com",
+                department=department,
+                job_function="Customer service agent",
+                manager=lead,
+            )
+            user.set_password(DEMO_PASSWORD)
+            set_history(user, user=system_user(), reason="Demo data", action="create")
+            user.save()
+            user.groups.add(Group.objects.get(name=qms_roles.STAFF))
+            log(
+                f"  created user {username} (Quality Staff, customer service, led by {lead.username})"
+            )
+        team.append(user)
+    return team
+
+
+def _answers_for(scorecard, target: int, chooser) -> dict:
+    """Answers whose score lands near `target`: criteria answered yes / 4-5 with a probability
+    that follows the target; the critical ones fail now and then for the weakest weeks."""
+    answers = {}
+    for criterion in scorecard.criteria.all():
+        good = chooser.random() * 100 < target
+        if criterion.scale == "one_to_five":
+            answers[criterion.pk] = {"answer": chooser.choice(["4", "5"] if good else ["2", "3"])}
+        elif criterion.is_critical and target < 65 and chooser.random() < 0.4:
+            answers[criterion.pk] = {"answer": "no"}
+        else:
+            answers[criterion.pk] = {"answer": "yes" if good or criterion.is_critical else "no"}
+    return answers
+
+
+def seed_team_month(log, *, team, evaluator, manager, scorecard) -> None:
+    from complaints.models import Communication, Complaint
+    from service_quality import evaluator as auto_evaluator
+    from service_quality import services
+    from service_quality.models import Evaluation
+
+    if Evaluation.objects.filter(subject__in=team).exists():
+        return
+    complaints = list(Complaint.objects.order_by("id")[:12])
+    if not complaints:
+        return
+    now = timezone.now()
+    chooser = random.Random(29)  # noqa: S311 - demo data
+    planned = []
+    for index, (user, (_u, _f, _l, trend)) in enumerate(zip(team, TEAM, strict=True)):
+        for week, target in enumerate(trend):
+            for n in range(2):
+                complaint = complaints[(index * 8 + week * 2 + n) % len(complaints)]
+                at = now - timedelta(days=(3 - week) * 7 + 2 + n * 2, hours=chooser.randint(1, 6))
+                entry = Communication.objects.create(
+                    complaint=complaint,
+                    at=at,
+                    direction="outbound",
+                    channel="email",
+                    summary="[demo-sq] " + chooser.choice(REPLIES).format(ref=complaint.reference),
+                    author=user,
+                )
+                planned.append((user, entry, target))
+    auto_evaluator.interactions_evaluate()
+    for position, (_user, entry, target) in enumerate(planned):
+        who = evaluator if position % 4 else manager
+        evaluation = services.evaluation_create(
+            actor=who, scorecard=scorecard, complaint=entry.complaint, communication=entry
+        )
+        services.evaluation_score(
+            evaluation, actor=who, answers=_answers_for(scorecard, target, chooser)
+        )
+        services.evaluation_transition(evaluation, "submit", actor=who)
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            created_at=entry.at + timedelta(hours=20), submitted_at=entry.at + timedelta(days=1)
+        )
+    log(f"  {len(planned)} replies of the customer-service team, evaluated over four weeks")
+
+
+def seed_handling(log, *, evaluator, scorecard) -> None:
+    """The handling of the complaints whose customers answered the survey, evaluated on the
+    handling scorecard with its automatic suggestions (the dashboard's CSAT / NPS correlation)."""
+    from complaints.models import Complaint
+    from service_quality import services
+    from service_quality.models import AutoScore, Evaluation
+
+    if Evaluation.objects.filter(kind="handling").exists():
+        return
+    chooser = random.Random(41)  # noqa: S311 - demo data
+    surveyed = (
+        Complaint.objects.filter(surveys__answered_at__isnull=False, assignee__isnull=False)
+        .exclude(assignee=evaluator)
+        .distinct()
+        .order_by("id")
+    )
+    made = 0
+    for complaint in surveyed:
+        evaluation = services.evaluation_create(
+            actor=evaluator, scorecard=scorecard, complaint=complaint
+        )
+        auto = {
+            row.criterion_id: row.answer
+            for row in AutoScore.objects.filter(
+                analysis__interaction_key=f"h:{complaint.pk}", criterion__scorecard=scorecard
+            )
+        }
+        answers = {
+            c.pk: {
+                "answer": auto.get(c.pk)
+                or (chooser.choice(["3", "4", "5"]) if c.scale == "one_to_five" else "yes")
+            }
+            for c in scorecard.criteria.all()
+        }
+        services.evaluation_score(evaluation, actor=evaluator, answers=answers)
+        services.evaluation_transition(evaluation, "submit", actor=evaluator)
+        made += 1
+    if made:
+        log(f"  {made} complaint handlings evaluated (their customers answered the survey)")
+
+
+def seed_follow_through(log, *, evaluator, manager) -> None:
+    """What happens after coaching: training asked for on a controlled document, a follow-up
+    evaluation drawn for the evaluator, and a dispute waiting for the Quality Manager."""
+    from complaints.models import Communication
+    from documents.models import Document
+    from service_quality import sampling, services
+    from service_quality.models import CoachingRecord, Evaluation
+
+    if CoachingRecord.objects.filter(training_assignment__isnull=False).exists():
+        return
+    rosa = get_user_model().objects.filter(username="rosa").first()
+    low = (
+        Evaluation.objects.filter(subject=rosa, status="submitted", evaluator=evaluator)
+        .order_by("score_percent", "id")
+        .first()
+        if rosa
+        else None
+    )
+    effective = Document.objects.filter(effective_version__isnull=False).order_by("number")
+    document = (
+        effective.filter(title__icontains="complaint handling").first()
+        or effective.filter(number__startswith="SOP").first()
+    )
+    if low is not None:
+        record = services.coaching_create(
+            low,
+            actor=evaluator,
+            moment="The customer asked twice for a date; the reply gave none.",
+            what_good_looks_like="Give the date and the time window in the first two lines.",
+            agreed_action="Reread the complaint-handling procedure and use its reply checklist.",
+            due_on=timezone.localdate(),
+            follow_up_days=7,
+            training_document=document,
+        )
+        services.coaching_transition(
+            record, "acknowledge", actor=rosa, password=DEMO_PASSWORD, reason="Demo"
+        )
+        Communication.objects.create(
+            complaint=low.complaint,
+            at=timezone.now(),
+            direction="outbound",
+            channel="email",
+            summary=f"[demo-sq] The engineer visits on Friday between 9 and 11; your reference is {low.complaint.reference}.",
+            author=rosa,
+        )
+        from service_quality import evaluator as auto_evaluator
+
+        auto_evaluator.interactions_evaluate()
+        drawn = sampling.follow_ups_draw()
+        log(
+            f"  coaching with training on {document.number if document else 'no document'}; "
+            f"{drawn} follow-up evaluation drawn"
+        )
+    # A handling evaluation (made now, not back-dated, so its history reads straight) disputed
+    # by the person evaluated.
+    disputed = (
+        Evaluation.objects.filter(kind="handling", status="submitted", evaluator=evaluator)
+        .select_related("subject")
+        .order_by("score_percent", "id")
+        .first()
+    )
+    if disputed is not None and not Evaluation.objects.filter(status="disputed").exists():
+        services.evaluation_transition(
+            disputed,
+            "dispute",
+            actor=disputed.subject,
+            reason="The customer agreed the new delivery date by phone; the SLA clock was paused for it.",
+        )
+        log(
+            f"  {disputed.reference} disputed by {disputed.subject.username}, waiting for a Quality Manager"
+        )

@@ -6,6 +6,7 @@ from django import forms
 from complaints.models import Communication
 from service_quality import scoring
 from service_quality.models import AutoRule, InteractionKind, Scale, Scorecard, ScorecardSection
+from service_quality.services import FOLLOW_UP_DAYS
 from service_quality.workflow import ScorecardStatus
 
 
@@ -215,3 +216,87 @@ class CoachingForm(forms.Form):
         max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), label="Agreed action"
     )
     due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Action due")
+    follow_up_days = forms.IntegerField(
+        min_value=1,
+        max_value=180,
+        initial=FOLLOW_UP_DAYS,
+        required=False,
+        label="Follow-up evaluation after (days)",
+        help_text="An evaluation of a later interaction is drawn this many days after the action is due.",
+    )
+    training_document = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Training on a controlled document (optional)",
+        help_text="The person is asked to read and sign its effective revision by the action's due date.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from documents.models import Document
+
+        super().__init__(*args, **kwargs)
+        self.fields["training_document"].queryset = Document.objects.filter(
+            effective_version__isnull=False
+        ).order_by("number")
+
+    def clean_follow_up_days(self):
+        value = self.cleaned_data.get("follow_up_days")
+        return FOLLOW_UP_DAYS if value is None else value
+
+
+CALIBRATION_CANDIDATES = 40
+
+
+class CalibrationForm(forms.Form):
+    """A calibration session on one scorecard in force: a name, two or more evaluators, and the
+    interactions (recent communication entries, or recent complaints for a handling scorecard)."""
+
+    name = forms.CharField(max_length=120, label="Session name")
+    participants = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Evaluators (scoring blind)",
+    )
+
+    def __init__(self, *args, scorecard, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from complaints.models import Complaint
+        from service_quality.sampling import evaluator_pool
+
+        super().__init__(*args, **kwargs)
+        self.scorecard = scorecard
+        User = get_user_model()
+        self.fields["participants"].queryset = User.objects.filter(
+            pk__in=[u.pk for u in evaluator_pool()]
+        ).order_by("first_name", "last_name", "pk")
+        self.fields["participants"].label_from_instance = lambda u: u.full_name
+        if scorecard.applies_to == InteractionKind.HANDLING:
+            recent = Complaint.objects.order_by("-received_at", "-id")[:CALIBRATION_CANDIDATES]
+            self.fields["complaints"] = forms.ModelMultipleChoiceField(
+                queryset=Complaint.objects.filter(pk__in=[c.pk for c in recent]).order_by(
+                    "-received_at", "-id"
+                ),
+                widget=forms.CheckboxSelectMultiple,
+                label="Complaints (their handling)",
+            )
+            self.fields["complaints"].label_from_instance = lambda c: f"{c.reference} · {c.title}"
+        else:
+            recent = Communication.objects.filter(author__isnull=False).order_by("-at", "-id")[
+                :CALIBRATION_CANDIDATES
+            ]
+            self.fields["communications"] = forms.ModelMultipleChoiceField(
+                queryset=Communication.objects.filter(pk__in=[c.pk for c in recent])
+                .select_related("complaint")
+                .order_by("-at", "-id"),
+                widget=forms.CheckboxSelectMultiple,
+                label="Communication entries",
+            )
+            self.fields["communications"].label_from_instance = lambda c: (
+                f"{c.complaint.reference} · {c.at:%d %b} · {c.summary[:80]}"
+            )
+
+    def interactions(self):
+        if "complaints" in self.cleaned_data:
+            return [(c, None) for c in self.cleaned_data["complaints"]]
+        return [(c.complaint, c) for c in self.cleaned_data.get("communications", [])]

@@ -441,6 +441,7 @@ class SampleReason(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     REOPENED = "reopened", "Reopened"
     SLA_BREACHED = "sla_breached", "SLA breached"
+    FOLLOW_UP = "follow_up", "Follow-up after coaching"
 
 
 class TaskStatus(models.TextChoices):
@@ -453,7 +454,17 @@ class EvaluationTask(models.Model):
     """One sampled interaction to evaluate, for one evaluator, by a due date. An interaction is
     sampled once only (unique interaction_key), whatever the rules and however many draws run."""
 
-    rule = models.ForeignKey(SamplingRule, on_delete=models.PROTECT, related_name="tasks")
+    # A sampled task comes from a rule; a follow-up task from a coaching record (one each).
+    rule = models.ForeignKey(
+        SamplingRule, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    coaching = models.OneToOneField(
+        "CoachingRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_task",
+    )
     interaction_key = models.CharField(max_length=30, unique=True)
     kind = models.CharField(max_length=20, choices=InteractionKind.choices)
     complaint = models.ForeignKey(
@@ -489,6 +500,11 @@ class EvaluationTask(models.Model):
             models.CheckConstraint(
                 condition=~Q(evaluator=F("subject")), name="sq_task_evaluator_not_subject"
             ),
+            models.CheckConstraint(
+                condition=Q(rule__isnull=False, coaching__isnull=True)
+                | Q(rule__isnull=True, coaching__isnull=False, reason="follow_up"),
+                name="sq_task_from_rule_or_coaching",
+            ),
         ]
         indexes = [
             models.Index(fields=["evaluator", "status", "due_on"], name="sq_task_evaluator_idx"),
@@ -499,9 +515,16 @@ class EvaluationTask(models.Model):
     def __str__(self):
         return f"{self.get_reason_display()}: {self.interaction_key}"
 
+    def get_absolute_url(self):
+        return f"{reverse('service_quality:task-list')}#task-{self.pk}"
+
     @property
     def is_overdue(self) -> bool:
         return self.status != TaskStatus.DONE and self.due_on < timezone.localdate()
+
+    @property
+    def source_name(self) -> str:
+        return self.rule.name if self.rule_id else "Follow-up after coaching"
 
 
 # --- coaching ------------------------------------------------------------------------------------
@@ -524,13 +547,23 @@ class CoachingRecord(VersionedModel):
     agreed_action = models.TextField(max_length=4000)
     due_on = models.DateField()
     follow_up_due_on = models.DateField()
+    # Optional training on a controlled document, made by training.services.assignment_request.
+    training_assignment = models.ForeignKey(
+        "training.TrainingAssignment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     status = models.CharField(
         max_length=20, choices=CoachingStatus.choices, default=CoachingStatus.OPEN, editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    history = regulated_history()
+    # Columns added after the table held rows (qms.history.regulated_history, decision 0040).
+    history = regulated_history(chain_added_fields=["training_assignment"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -539,7 +572,11 @@ class CoachingRecord(VersionedModel):
                 condition=~Q(coach=F("person")), name="sq_coaching_coach_not_person"
             )
         ]
-        indexes = [models.Index(fields=["person", "status"], name="sq_coaching_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "status"], name="sq_coaching_person_idx"),
+            # The follow-up sweep: coaching whose agreed action is due (sampling.follow_ups_draw).
+            models.Index(fields=["due_on"], name="sq_coaching_due_idx"),
+        ]
 
     def __str__(self):
         return f"Coaching on {self.evaluation.reference}" if self.evaluation_id else "Coaching"

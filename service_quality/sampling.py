@@ -28,7 +28,9 @@ from qms import roles as qms_roles
 from qms.errors import NotAllowed, ValidationFailed
 from qms.history import set_history
 from qms.notifications import notify_many
+from service_quality import handoffs
 from service_quality.models import (
+    CoachingRecord,
     EvaluationTask,
     InteractionAnalysis,
     InteractionKind,
@@ -41,6 +43,8 @@ from service_quality.permissions import EVALUATOR_JOB_WORD, may_manage_scorecard
 from service_quality.workflow import ScorecardStatus
 
 TARGET_WINDOW_DAYS = 90
+# A follow-up drawn late (no interaction until after its date) still leaves the evaluator days.
+FOLLOW_UP_MIN_DAYS = 2
 
 
 def week_start(day):
@@ -248,24 +252,97 @@ def rule_draw(rule: SamplingRule, *, now) -> int:
         )
     # ignore_conflicts: an interaction sampled meanwhile by another rule stays sampled once.
     EvaluationTask.objects.bulk_create(tasks, ignore_conflicts=True)
-    made = EvaluationTask.objects.filter(
-        rule=rule, created_at=now, interaction_key__in=[t.interaction_key for t in tasks]
+    made = list(
+        EvaluationTask.objects.filter(
+            rule=rule, created_at=now, interaction_key__in=[t.interaction_key for t in tasks]
+        ).select_related("evaluator", "subject", "complaint")
     )
-    notices = defaultdict(int)
-    for task in tasks:
-        notices[task.evaluator] += 1
-    notify_many(
-        [
-            {
-                "recipients": [user],
-                "subject": f"{n} interaction{'s' if n != 1 else ''} to evaluate ({rule.name})",
-                "url": "/service-quality/",
-            }
-            for user, n in notices.items()
-        ],
-        email=False,
+    # Each task is a hand-off to its evaluator: on their My work, and told once (qms.handoffs).
+    for task in made:
+        handoffs.announce_task(task, task.subject.full_name)
+    return len(made)
+
+
+def _follow_up_evaluator(record, evaluators):
+    """The coach when they evaluate, else the original evaluator, else the least-loaded
+    evaluator; never the person coached."""
+    by_pk = {e.pk: e for e in evaluators if e.pk != record.person_id}
+    for pk in (record.coach_id, record.evaluation.evaluator_id):
+        if pk in by_pk:
+            return by_pk[pk]
+    if not by_pk:
+        return None
+    load = Counter(
+        dict(
+            EvaluationTask.objects.exclude(status=TaskStatus.DONE)
+            .filter(evaluator__in=list(by_pk))
+            .values_list("evaluator")
+            .annotate(n=Count("pk"))
+        )
     )
-    return made.count()
+    return min(by_pk.values(), key=lambda e: (load[e.pk], e.pk))
+
+
+def follow_ups_draw(*, now=None) -> int:
+    """Coaching follow-up (issue 17 item 6): from the day the agreed action is due, the person's
+    latest interaction since the coaching, of the kind the evaluated scorecard applies to and not
+    sampled before, becomes an evaluation task due on the coaching's follow-up date. One task
+    per coaching record (a unique key), so a second sweep or a retried task draws nothing; a
+    coaching with no interaction since is tried again at the next sweep."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    created = 0
+    with transaction.atomic():
+        due = list(
+            CoachingRecord.objects.filter(due_on__lte=today, follow_up_task__isnull=True)
+            .select_related("evaluation__scorecard", "person")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("due_on", "id")[:500]
+        )
+        if not due:
+            return 0
+        evaluators = evaluator_pool()
+        sampled = EvaluationTask.objects.filter(interaction_key=OuterRef("interaction_key"))
+        for record in due:
+            evaluation = record.evaluation
+            since = record.acknowledged_at or record.created_at
+            kind = evaluation.scorecard.applies_to
+            after = (
+                Q(communication__at__gte=since)
+                if kind == InteractionKind.COMMUNICATION
+                else Q(complaint__received_at__gte=since)
+            )
+            analysis = (
+                InteractionAnalysis.objects.filter(after, kind=kind, subject_id=record.person_id)
+                .filter(~Exists(sampled))
+                .select_related("complaint")
+                .order_by(
+                    "-communication__at"
+                    if kind == InteractionKind.COMMUNICATION
+                    else "-complaint__received_at",
+                    "-id",
+                )
+                .first()
+            )
+            chosen = _follow_up_evaluator(record, evaluators) if analysis else None
+            if chosen is None:
+                continue
+            task = EvaluationTask.objects.create(
+                coaching=record,
+                interaction_key=analysis.interaction_key,
+                kind=analysis.kind,
+                complaint=analysis.complaint,
+                communication_id=analysis.communication_id,
+                subject_id=record.person_id,
+                evaluator=chosen,
+                reason=SampleReason.FOLLOW_UP,
+                week_of=week_start(today),
+                due_on=max(record.follow_up_due_on, today + timedelta(days=FOLLOW_UP_MIN_DAYS)),
+                created_at=now,
+            )
+            handoffs.announce_task(task, record.person.full_name)
+            created += 1
+    return created
 
 
 def overdue_tasks_escalate(*, now=None) -> int:
@@ -309,18 +386,19 @@ def task_start(task: EvaluationTask, *, actor):
 
     locked = (
         EvaluationTask.objects.select_for_update(of=("self",))
-        .select_related("rule", "complaint", "communication")
+        .select_related("rule", "complaint", "communication", "coaching__evaluation__scorecard")
         .get(pk=task.pk)
     )
     if locked.evaluator_id != actor.pk:
         raise NotAllowed("This task is another evaluator's.")
     if locked.evaluation_id:
         return locked.evaluation
-    scorecard = Scorecard.objects.filter(
-        code=locked.rule.scorecard_code, status=ScorecardStatus.IN_FORCE
-    ).first()
+    code = (
+        locked.rule.scorecard_code if locked.rule_id else locked.coaching.evaluation.scorecard.code
+    )
+    scorecard = Scorecard.objects.filter(code=code, status=ScorecardStatus.IN_FORCE).first()
     if scorecard is None:
-        raise ValidationFailed.on("scorecard", "The rule's scorecard has no revision in force.")
+        raise ValidationFailed.on("scorecard", f"Scorecard {code} has no revision in force.")
     evaluation = evaluation_create(
         actor=actor,
         scorecard=scorecard,

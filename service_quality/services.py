@@ -416,6 +416,10 @@ def evaluation_create(
     )
     set_history(evaluation, user=actor, reason="Created", action="create")
     evaluation.save()
+    if evaluator.pk != actor.pk:
+        from service_quality.handoffs import announce_scoring
+
+        announce_scoring(evaluation, why=f"started by {actor.full_name}")
     return evaluation
 
 
@@ -655,12 +659,17 @@ def coaching_create(
     agreed_action: str,
     due_on,
     follow_up_days=FOLLOW_UP_DAYS,
+    training_document=None,
 ):
+    """A coaching record on a submitted evaluation. `training_document`: a controlled document
+    the person is asked to (re)train on by the agreed action's due date; the training app's
+    service makes the assignment. The follow-up evaluation is drawn `follow_up_days` after the
+    agreed action is due (sampling.follow_ups_draw)."""
     from datetime import date, timedelta
 
     from django.utils import timezone
 
-    from qms.notifications import notify
+    from service_quality import handoffs
     from service_quality.models import CoachingRecord
 
     evaluation = Evaluation.objects.select_related("subject").get(pk=evaluation.pk)
@@ -687,13 +696,23 @@ def coaching_create(
         follow_up_due_on=due_on
         + timedelta(days=_int(follow_up_days, "follow_up_days", low=1, high=180)),
     )
+    if training_document is not None:
+        from training.services import assignment_request
+
+        try:
+            record.training_assignment = assignment_request(
+                user=evaluation.subject,
+                document=training_document,
+                due_date=due_on,
+                actor=actor,
+                reason=f"Coaching on {evaluation.reference}: {record.agreed_action[:200]}",
+            )
+        except ValidationFailed as exc:
+            messages = [m for ms in exc.field_errors.values() for m in ms] or [exc.message]
+            raise ValidationFailed.on("training_document", " ".join(messages)) from None
     set_history(record, user=actor, reason="Coaching recorded", action="create")
     record.save()
-    notify(
-        [evaluation.subject],
-        subject=f"Coaching on {evaluation.reference}: please read and acknowledge",
-        url=record.get_absolute_url(),
-    )
+    handoffs.announce_coaching(record)
     return record
 
 

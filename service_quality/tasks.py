@@ -15,11 +15,12 @@ def evaluate_interactions(
 
 @shared_task(name="service_quality.draw_samples", acks_late=True)
 def draw_samples() -> int:
-    """Automatic evaluation first (the draw reads its analyses), then every rule's draw."""
+    """Automatic evaluation first (the draw reads its analyses), then every rule's draw and
+    the follow-up evaluations of coaching whose agreed action is due."""
     from service_quality import sampling
 
     evaluator.interactions_evaluate()
-    return sampling.samples_draw()
+    return sampling.samples_draw() + sampling.follow_ups_draw()
 
 
 @shared_task(name="service_quality.escalate_overdue_tasks", acks_late=True)

@@ -6,6 +6,7 @@ app_name = "service_quality"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("scorecards/", views.ScorecardListView.as_view(), name="scorecard-list"),
     path("scorecards/new/", views.ScorecardCreateView.as_view(), name="scorecard-create"),
     path("scorecards/<int:pk>/", views.ScorecardDetailView.as_view(), name="scorecard-detail"),
@@ -42,5 +43,6 @@ urlpatterns = [
         name="coaching-transition",
     ),
     path("calibration/", views.CalibrationListView.as_view(), name="calibration-list"),
+    path("calibration/new/", views.CalibrationCreateView.as_view(), name="calibration-create"),
     path("calibration/<int:pk>/", views.CalibrationDetailView.as_view(), name="calibration-detail"),
 ]

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -564,9 +565,21 @@ class CoachingDetailView(RoleRequiredMixin, TemplateView):
 
         context = super().get_context_data(**kwargs)
         try:
-            record = selectors.coaching_list_for_user(self.request.user).get(pk=pk)
+            record = (
+                selectors.coaching_list_for_user(self.request.user)
+                .select_related(
+                    "follow_up_task__evaluation",
+                    "training_assignment__document_version__document",
+                )
+                .get(pk=pk)
+            )
         except CoachingRecord.DoesNotExist:
             raise Http404("No such coaching record.") from None
+        try:
+            follow_up_task = record.follow_up_task
+        except EvaluationTask.DoesNotExist:
+            follow_up_task = None
+        context["follow_up_task"] = follow_up_task
         context.update(
             record_audit_context(
                 record, self.request.user, COACHING_WORKFLOW, known=[record.person, record.coach]
@@ -578,6 +591,7 @@ class CoachingDetailView(RoleRequiredMixin, TemplateView):
         ]
         context.update(
             record=record,
+            today=timezone.localdate(),
             action_url=reverse("service_quality:coaching-transition", args=[record.pk]),
         )
         return context
@@ -621,8 +635,71 @@ class CalibrationListView(RoleRequiredMixin, TemplateView):
                 )[:50]
             ),
             auto_agreement=agreement.auto_vs_human(),
+            may_start=is_evaluator(self.request.user),
         )
         return context
+
+
+class CalibrationCreateView(RoleRequiredMixin, View):
+    """Start a calibration session: choose a scorecard in force, then the evaluators and the
+    interactions; the one who starts it facilitates (records the agreed answers, closes it)."""
+
+    read_roles = qms_roles.QUALITY
+    write_roles = qms_roles.QUALITY
+    template_name = "service_quality/calibration_form.html"
+
+    def _scorecard(self, request):
+        raw = request.GET.get("scorecard", "")
+        if not raw.isdigit():
+            return None
+        return Scorecard.objects.filter(pk=int(raw), status=ScorecardStatus.IN_FORCE).first()
+
+    def _render(self, request, scorecard, form=None, status=200):
+        from service_quality.forms import CalibrationForm
+
+        may_start = is_evaluator(request.user)
+        context = {
+            "scorecard": scorecard,
+            "scorecards": list(
+                Scorecard.objects.filter(status=ScorecardStatus.IN_FORCE).order_by("code")
+            ),
+            "may_start": may_start,
+            "form": form
+            or (CalibrationForm(scorecard=scorecard) if scorecard and may_start else None),
+        }
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self._render(request, self._scorecard(request))
+
+    def post(self, request):
+        from service_quality import calibration
+        from service_quality.forms import CalibrationForm
+
+        if not is_evaluator(request.user):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Evaluators run calibration sessions.")
+        scorecard = self._scorecard(request)
+        if scorecard is None:
+            messages.error(request, "Choose a scorecard in force first.")
+            return self._render(request, None, status=400)
+        form = CalibrationForm(request.POST, scorecard=scorecard)
+        if form.is_valid():
+            try:
+                session = calibration.calibration_create(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    scorecard=scorecard,
+                    participants=list(form.cleaned_data["participants"]),
+                    interactions=form.interactions(),
+                )
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{session} started; the evaluators score blind.")
+                return redirect(session.get_absolute_url())
+        return self._render(request, scorecard, form, status=400)
 
 
 class CalibrationDetailView(RoleRequiredMixin, View):
@@ -690,3 +767,24 @@ class CalibrationDetailView(RoleRequiredMixin, View):
             return self.get(request, pk, status=exc.status_code)
         messages.success(request, "Saved.")
         return redirect(session.get_absolute_url())
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """Quality score per person, team and criterion week by week, critical fails, coverage,
+    coaching on time and the correlation with CSAT and NPS (service_quality/dashboard.py),
+    each reader seeing the evaluations they may read."""
+
+    template_name = "service_quality/dashboard.html"
+    read_roles = qms_roles.EVERYONE
+
+    def get_context_data(self, **kwargs):
+        from service_quality import dashboard
+
+        context = super().get_context_data(**kwargs)
+        filters = dashboard.Filters.from_query(self.request.GET)
+        context.update(
+            filters=filters,
+            week_choices=dashboard.WEEK_CHOICES,
+            board=dashboard.service_quality_dashboard(self.request.user, filters),
+        )
+        return context

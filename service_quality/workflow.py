@@ -132,11 +132,20 @@ def _decide_guard(ctx):
         raise NotAllowed("The evaluator and the person evaluated cannot decide this dispute.")
 
 
+def _dispute_apply(ctx):
+    from service_quality.handoffs import announce_dispute
+
+    announce_dispute(ctx.record, reason=ctx.reason)
+
+
 def _rescore_apply(ctx):
+    from service_quality.handoffs import announce_scoring
+
     ctx.set("score_percent", None)
     ctx.set("is_critical_fail", False)
     ctx.set("is_passed", None)
     ctx.set("submitted_at", None)
+    announce_scoring(ctx.record, why="the dispute was accepted: rescore")
 
 
 EVALUATION_WORKFLOW = Workflow(
@@ -157,6 +166,7 @@ EVALUATION_WORKFLOW = Workflow(
             roles=qms_roles.EVERYONE,
             needs_reason=True,
             guard=_subject_only,
+            apply=_dispute_apply,
             button_style="secondary",
         ),
         Action(
@@ -199,7 +209,10 @@ def _coached_person_only(ctx):
 
 
 def _set_acknowledged_at(ctx):
+    from service_quality.handoffs import announce_acknowledged
+
     ctx.set("acknowledged_at", ctx.at)
+    announce_acknowledged(ctx.record)
 
 
 def _coach_only(ctx):

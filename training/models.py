@@ -124,6 +124,7 @@ class AssignmentSource(models.TextChoices):
     REQUIREMENT_ADDED = "requirement_added", "A new training requirement"
     CARRIED_OVER = "carried_over", "Open training carried over to a new revision"
     RECONCILED = "reconciled", "Found missing by the hourly check"
+    REQUESTED = "requested", "Asked for by a coach or manager"
 
 
 class CompletionMethod(models.TextChoices):

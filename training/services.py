@@ -250,6 +250,49 @@ def assign_for_requirement(*, requirement) -> int:
     return created
 
 
+@transaction.atomic
+def assignment_request(*, user, document, due_date, actor, reason: str) -> TrainingAssignment:
+    """One person asked to train on a controlled document's effective revision, outside the
+    requirements (ISO 9001 7.2 c: action taken to acquire the competence), e.g. from a coaching
+    record. Open training on that revision is reused; a revision already signed is refused,
+    since one person trains once on one revision (the unique constraint)."""
+    _require_quality(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.on("reason", "Say why this training is asked for.")
+    if user is None or not user.is_active:
+        raise ValidationFailed.on("user", "Choose an active user.")
+    if not isinstance(due_date, datetime.date) or due_date < timezone.localdate():
+        raise ValidationFailed.on("due_date", "Give a due date that is not in the past.")
+    version_id = getattr(document, "effective_version_id", None)
+    if version_id is None:
+        raise ValidationFailed.on("document", f"{document} has no effective revision to train on.")
+    _lock_version(version_id)
+    version = DocumentVersion.objects.select_related("document").get(pk=version_id)
+    existing = TrainingAssignment.objects.select_for_update().filter(user=user, document_version=version).first()
+    if existing is not None:
+        if existing.status == AssignmentStatus.ASSIGNED:
+            return existing
+        when = existing.completed_at or existing.closed_at
+        raise ValidationFailed.on(
+            "document",
+            f"{user.full_name} signed {version.document.number} rev {version.revision} already "
+            f"({existing.get_status_display().lower()}{f' {when:%d %b %Y}' if when else ''}); "
+            "choose another document, or ask for it again after its next revision.",
+        )
+    assignment = TrainingAssignment(
+        user=user,
+        document_version=version,
+        document_id=version.document_id,
+        source=AssignmentSource.REQUESTED,
+        due_date=due_date,
+    )
+    set_history(assignment, user=actor, reason=reason, action="assign")
+    assignment.save()
+    _notify_assigned(version, [assignment])
+    return assignment
+
+
 def assign_missing() -> int:
     """Hourly reconcile: whatever path changed roles or job functions, nobody misses training;
     and open training on a withdrawn (obsolete) revision is closed."""

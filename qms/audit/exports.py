@@ -321,8 +321,10 @@ def trail_pdf(trail, *, trail_filter, user, verification) -> bytes:
         author=exporter_text(user),
     )
     width = page[0] - doc.leftMargin - doc.rightMargin
-    # The newest PDF_MAX_ENTRIES, and one more to know whether there are more (no COUNT).
-    entries = list(trail.iter_entries(chunk=CSV_CHUNK, limit=PDF_MAX_ENTRIES + 1))
+    # The newest PDF_MAX_ENTRIES, and one more to know whether there are more (no COUNT). In
+    # one chunk: they are all held for the document anyway, and chunks of CSV_CHUNK would make
+    # the query count grow with the trail up to the cap (the page's 12-query budget).
+    entries = list(trail.iter_entries(chunk=PDF_MAX_ENTRIES + 1, limit=PDF_MAX_ENTRIES + 1))
     more = len(entries) > PDF_MAX_ENTRIES
     entries = entries[:PDF_MAX_ENTRIES]
     story = [

@@ -2,9 +2,11 @@
 service_quality.services; statuses change only through POST .../transitions/."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from complaints.models import Communication, Complaint
+from documents.models import Document
 from qms.api.mixins import VersionedSerializerMixin
 from service_quality.models import (
     AutoRule,
@@ -260,6 +262,7 @@ class EvaluationTaskSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "rule",
+            "coaching",
             "interaction_key",
             "kind",
             "complaint",
@@ -282,6 +285,46 @@ class CoachingSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     evaluation = serializers.PrimaryKeyRelatedField(queryset=Evaluation.objects.all())
     person = serializers.SlugRelatedField(slug_field="username", read_only=True)
     coach = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    follow_up_days = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, max_value=180, default=14
+    )
+    training_document = serializers.PrimaryKeyRelatedField(
+        queryset=Document.objects.all(),
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="A controlled document to train on (its effective revision).",
+    )
+    training_assignment = serializers.PrimaryKeyRelatedField(read_only=True)
+    follow_up_task = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        inline_serializer(
+            "SqFollowUpTask",
+            {
+                "id": serializers.IntegerField(),
+                "evaluator": serializers.CharField(),
+                "due_on": serializers.DateField(),
+                "status": serializers.CharField(),
+                "evaluation": serializers.IntegerField(allow_null=True),
+            },
+            allow_null=True,
+        )
+    )
+    def get_follow_up_task(self, record):
+        from service_quality.models import EvaluationTask
+
+        try:
+            task = record.follow_up_task
+        except EvaluationTask.DoesNotExist:
+            return None
+        return {
+            "id": task.pk,
+            "evaluator": task.evaluator.username,
+            "due_on": task.due_on,
+            "status": task.status,
+            "evaluation": task.evaluation_id,
+        }
 
     class Meta:
         from service_quality.models import CoachingRecord
@@ -296,7 +339,11 @@ class CoachingSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
             "what_good_looks_like",
             "agreed_action",
             "due_on",
+            "follow_up_days",
             "follow_up_due_on",
+            "follow_up_task",
+            "training_document",
+            "training_assignment",
             "status",
             "created_at",
             "acknowledged_at",
@@ -358,4 +405,54 @@ class CalibrationAnswersSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=3),
         allow_empty=False,
         help_text='{"<item id>:<criterion id>": answer}',
+    )
+
+
+class TrendRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    n = serializers.IntegerField(help_text="Evaluations (criteria: answers) counted.")
+    mean = serializers.FloatField(allow_null=True)
+    weeks = serializers.ListField(
+        child=serializers.FloatField(allow_null=True), help_text="The mean of each week, in order."
+    )
+
+
+class CriterionTrendSerializer(TrendRowSerializer):
+    failed = serializers.IntegerField(help_text="Answers no, 1 or 2.")
+
+
+class CorrelationSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    scale = serializers.CharField()
+    n = serializers.IntegerField(help_text="Evaluated complaints with an answered survey.")
+    pearson = serializers.FloatField(allow_null=True)
+    spearman = serializers.FloatField(allow_null=True)
+    reading = serializers.CharField()
+
+
+class KpiFigureSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    """The service-quality dashboard's figures (service_quality/dashboard.py)."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    weeks = serializers.ListField(child=serializers.DateField(), help_text="Each week's Monday.")
+    evaluations = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    critical = serializers.IntegerField()
+    critical_rate = serializers.FloatField(allow_null=True)
+    critical_weeks = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    teams = TrendRowSerializer(many=True)
+    persons = TrendRowSerializer(many=True, help_text="Lowest mean first, at most 50.")
+    criteria = CriterionTrendSerializer(many=True)
+    correlation = CorrelationSerializer(many=True)
+    kpis = serializers.DictField(
+        child=KpiFigureSerializer(),
+        allow_null=True,
+        help_text="The registry's sq_* KPIs (whole organisation), for Quality Managers and Auditors.",
     )

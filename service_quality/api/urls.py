@@ -11,6 +11,7 @@ router.register("evaluation-tasks", views.EvaluationTaskViewSet, basename="sq-ev
 router.register("coaching", views.CoachingViewSet, basename="sq-coaching")
 router.register("calibrations", views.CalibrationViewSet, basename="sq-calibration")
 router.register("agreement", views.AgreementView, basename="sq-agreement")
+router.register("dashboard", views.DashboardView, basename="sq-dashboard")
 router.register("friction-phrases", views.FrictionPhraseViewSet, basename="sq-friction-phrase")
 
 urlpatterns = router.urls

@@ -16,6 +16,7 @@ from service_quality.api.serializers import (
     CalibrationSerializer,
     CoachingSerializer,
     CriterionSerializer,
+    DashboardSerializer,
     EvaluationSerializer,
     EvaluationTaskSerializer,
     FrictionPhraseSerializer,
@@ -394,6 +395,8 @@ class CoachingViewSet(
             what_good_looks_like=data["what_good_looks_like"],
             agreed_action=data["agreed_action"],
             due_on=data["due_on"],
+            follow_up_days=data.get("follow_up_days", services.FOLLOW_UP_DAYS),
+            training_document=data.get("training_document"),
         )
 
 
@@ -473,7 +476,11 @@ class CalibrationViewSet(
         session = calibration.calibration_close(self.get_object(), actor=request.user)
         return Response(_report(session, request.user))
 
-    @extend_schema(responses=dict, summary="Spread per criterion and per evaluator")
+    @extend_schema(
+        responses=dict,
+        summary="Spread per criterion and per evaluator, agreement between evaluators "
+        "(share, mean pairwise Cohen's kappa) and of the automatic answers with the agreed ones",
+    )
     @action(detail=True, methods=["get"], url_path="report")
     def report(self, request, pk=None):
         return Response(_report(self.get_object(), request.user))
@@ -489,6 +496,7 @@ def _report(session, user) -> dict:
         "agreed": {f"{i}:{c}": a for (i, c), a in view["agreed"].items()},
         "per_criterion": view["per_criterion"],
         "per_evaluator": view["per_evaluator"],
+        "auto_vs_agreed": view["auto_vs_agreed"],
     }
 
 
@@ -516,3 +524,37 @@ class AgreementView(viewsets.ViewSet):
         from service_quality import agreement
 
         return Response(agreement.auto_vs_human())
+
+
+class DashboardView(viewsets.ViewSet):
+    """Quality score per person, team and criterion week by week, critical fails, coverage,
+    coaching on time and the correlation with CSAT and NPS; `weeks` (4, 8, 12, 26, 52),
+    `scorecard` (code), `department` (id). Each reader sees the evaluations they may read."""
+
+    permission_classes = [RolePermission]
+    read_roles = qms_roles.EVERYONE
+
+    @extend_schema(responses=DashboardSerializer, summary="Service-quality dashboard figures")
+    def list(self, request):
+        from service_quality import dashboard
+
+        filters = dashboard.Filters.from_query(request.query_params)
+        if filters.errors:
+            raise ValidationFailed(
+                "Some filters are not valid.",
+                field_errors={name: [message] for name, message in filters.errors.items()},
+            )
+        board = dashboard.service_quality_dashboard(request.user, filters)
+        kpis = board["kpis"]
+        payload = {
+            **board,
+            "start": board["period"].start,
+            "end": board["period"].end,
+            "kpis": None
+            if kpis is None
+            else {
+                code: {"value": v.value, "numerator": v.numerator, "denominator": v.denominator}
+                for code, v in kpis.items()
+            },
+        }
+        return Response(DashboardSerializer(payload).data)

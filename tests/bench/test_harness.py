@@ -75,7 +75,7 @@ def test_harness_runs_at_1k(template_database, tmp_path):
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     finally:
-        for name in (db, f"{db}_sweep"):
+        for name in (db, f"{db}_sweep", f"{db}_sq"):
             subprocess.run(["psql", f"{pg}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}"'], capture_output=True)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
 
@@ -103,6 +103,12 @@ def test_harness_runs_at_1k(template_database, tmp_path):
     assert sweep["prepared"]["due"] == 100
     assert sweep["first_run"]["steps_taken"] == 100
     assert sweep["second_run"]["steps_taken"] == 0
+
+    sq_auto = json.loads((raw / "sq_auto.json").read_text())
+    assert sq_auto["full_run"]["communications"] == sq_auto["communications"] > 0
+    assert sq_auto["full_run"]["handlings"] == sq_auto["complaints"]
+    assert sq_auto["second_run"]["communications"] == sq_auto["second_run"]["handlings"] == 0
+    assert sq_auto["incremental_run"]["communications"] == sq_auto["new_entries"] == 1000
 
     [report] = reports.glob("*-1k.md")
     text = report.read_text()

@@ -248,3 +248,145 @@ def test_calibration_pages_and_api(
     with django_assert_max_num_queries(12):
         assert client.get("/service-quality/calibration/").status_code == 200
     assert api_for(auditor).get(f"{API}/agreement/").status_code == 200
+
+
+# --- agreement between evaluators, automatic vs agreed, and the page to start a session ---------
+
+
+def test_agreement_between_evaluators_and_with_the_automatic_scores(
+    manager, evaluator, agent, friction_list
+):
+    card = make_scorecard(
+        manager=manager,
+        criteria=[
+            {
+                "section": "Compliance",
+                "label": "Reference quoted",
+                "scale": "yes_no",
+                "weight": 2,
+                "is_critical": True,
+                "auto_rule": "required_phrase",
+                "phrases": ["CMP-"],
+            },
+            {"section": "Communication", "label": "Empathy", "scale": "one_to_five", "weight": 1},
+        ],
+    )
+    complaint = make_complaint(actor=agent, assignee=agent)
+    texts = [f"Your reference is {complaint.reference}.", "We are on it.", "Hello.", "Done."]
+    entries = [add_communication(complaint, author=agent, summary=t) for t in texts]
+    auto_evaluator.interactions_evaluate()  # reference quoted: yes, no, no, no
+    second = make_user("evaluator2", qms_roles.STAFF, job_function="Evaluator")
+    third = make_user("evaluator3", qms_roles.STAFF, job_function="Evaluator")
+    session = calibration.calibration_create(
+        actor=manager,
+        name="Three raters",
+        scorecard=card,
+        participants=[evaluator, second, third],
+        interactions=[(complaint, e) for e in entries],
+    )
+    items = list(session.items.order_by("pk"))
+    ref, empathy = (card.criteria.get(label=x).pk for x in ("Reference quoted", "Empathy"))
+    raters = {
+        evaluator: (["yes", "no", "no", "no"], ["4", "4", "3", "5"]),
+        second: (["yes", "no", "no", "yes"], ["4", "4", "3", "5"]),
+        third: (["yes", "no", "no", "no"], ["2", "4", "3", "1"]),
+    }
+    for person, (refs, empathies) in raters.items():
+        answers = {}
+        for item, r, e in zip(items, refs, empathies, strict=True):
+            answers[f"{item.pk}:{ref}"] = r
+            answers[f"{item.pk}:{empathy}"] = e
+        calibration.calibration_score(session, actor=person, answers=answers)
+    agreed = {f"{i.pk}:{ref}": a for i, a in zip(items, ["yes", "no", "no", "no"], strict=True)}
+    agreed.update({f"{i.pk}:{empathy}": "4" for i in items})
+    calibration.calibration_agree(session, actor=manager, answers=agreed)
+    calibration.calibration_close(session, actor=manager)
+    session.refresh_from_db()
+    report = calibration.calibration_view(session, manager)
+    rows = {row["criterion"]: row for row in report["per_criterion"]}
+    # Between evaluators: 3 pairs x 4 items; on "Reference quoted" second disagrees once with
+    # each of the other two: 10 of 12 pairs agree.
+    assert rows["Reference quoted"]["pairs"] == 12
+    assert rows["Reference quoted"]["between_agreement"] == pytest.approx(10 / 12)
+    pair_kappas = [
+        agreement.cohen_kappa(zip(a, b, strict=True))
+        for a, b in (
+            (raters[evaluator][0], raters[second][0]),
+            (raters[evaluator][0], raters[third][0]),
+            (raters[second][0], raters[third][0]),
+        )
+    ]
+    assert rows["Reference quoted"]["between_kappa"] == pytest.approx(sum(pair_kappas) / 3)
+    # The automatic answers against the agreed ones: all four agree on "Reference quoted";
+    # Empathy is not measured automatically.
+    auto = {row["criterion"]: row for row in report["auto_vs_agreed"]}
+    assert auto["Reference quoted"]["pairs"] == 4
+    assert auto["Reference quoted"]["agreement"] == 1.0 and auto["Reference quoted"]["kappa"] == 1.0
+    assert "Empathy" not in auto
+
+
+def test_the_page_shows_agreement_between_evaluators_and_automatic(
+    session_setup, manager, evaluator, client_for
+):
+    session, card, second = session_setup
+    for person, empathy in ((evaluator, "4"), (second, "2")):
+        calibration.calibration_score(
+            session,
+            actor=person,
+            answers=keyed(
+                session, card, reference_quoted="yes", empathy=empathy, clear_next_step="no"
+            ),
+        )
+    calibration.calibration_agree(
+        session,
+        actor=manager,
+        answers=keyed(session, card, reference_quoted="yes", empathy="4", clear_next_step="no"),
+    )
+    calibration.calibration_close(session, actor=manager)
+    page = client_for(evaluator).get(session.get_absolute_url()).content.decode()
+    assert "Between evaluators" in page and "Automatic against the agreed answers" in page
+    assert "Cohen" in page
+
+
+def test_an_evaluator_starts_a_session_from_the_page(
+    manager, evaluator, agent, client_for, auditor
+):
+    card = make_scorecard(manager=manager)
+    complaint = make_complaint(actor=agent, assignee=agent)
+    entries = [add_communication(complaint, author=agent, summary=f"Reply {i}") for i in range(3)]
+    second = make_user("evaluator2", qms_roles.STAFF, job_function="Evaluator")
+    client = client_for(evaluator)
+    start = client.get(f"/service-quality/calibration/new/?scorecard={card.pk}")
+    assert start.status_code == 200
+    text = start.content.decode()
+    assert f'value="{entries[0].pk}"' in text and second.full_name in text
+    bad = client.post(
+        f"/service-quality/calibration/new/?scorecard={card.pk}",
+        {"name": "", "participants": [evaluator.pk], "communications": []},
+    )
+    assert bad.status_code == 400
+    assert "at least two evaluators" in bad.content.decode() or "required" in bad.content.decode()
+    ok = client.post(
+        f"/service-quality/calibration/new/?scorecard={card.pk}",
+        {
+            "name": "December calibration",
+            "participants": [evaluator.pk, second.pk],
+            "communications": [entries[0].pk, entries[2].pk],
+        },
+    )
+    assert ok.status_code == 302
+    from service_quality.models import CalibrationSession
+
+    session = CalibrationSession.objects.get(name="December calibration")
+    assert session.facilitator == evaluator and session.items.count() == 2
+    assert client_for(auditor).get("/service-quality/calibration/new/").status_code == 403
+    refused = client_for(agent).get("/service-quality/calibration/new/")
+    assert refused.status_code == 200 and b"Only evaluators start" in refused.content
+    assert (
+        client_for(agent)
+        .post(f"/service-quality/calibration/new/?scorecard={card.pk}", {"name": "Mine"})
+        .status_code
+        == 403
+    )
+    listing = client.get("/service-quality/calibration/").content.decode()
+    assert "/service-quality/calibration/new/" in listing

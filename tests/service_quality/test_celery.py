@@ -72,3 +72,62 @@ def test_two_concurrent_runs_analyse_each_interaction_once_and_a_third_only_the_
     assert sorted(changed.values_list("kind", flat=True)) == ["communication", "handling"]
     assert AutoScore.objects.count() == 62
     assert "succeeded in" in Path(celery_worker.log_path).read_text()
+
+
+def test_the_hourly_draw_on_a_real_worker_draws_a_coachings_follow_up_once(celery_worker):
+    """Two draws at once (a retried task, a second beat): one follow-up task, told once."""
+    from django.utils import timezone
+
+    from qms import roles as qms_roles
+    from qms.models import Notification
+    from service_quality import services
+    from service_quality.models import EvaluationTask
+    from service_quality.tasks import draw_samples
+    from tests.conftest import PASSWORD
+    from tests.service_quality.conftest import answers_by_label
+
+    manager = make_user("manager", qms_roles.MANAGER)
+    evaluator = make_user("evaluator", qms_roles.STAFF, job_function="Evaluator")
+    agent = make_user("agent", qms_roles.STAFF)
+    card = make_scorecard(manager=manager)
+    complaint = make_complaint(actor=agent, assignee=agent)
+    entry = add_communication(complaint, author=agent, summary="We will look into it.")
+    evaluation = services.evaluation_create(
+        actor=evaluator, scorecard=card, complaint=complaint, communication=entry
+    )
+    services.evaluation_score(
+        evaluation,
+        actor=evaluator,
+        answers=answers_by_label(card, reference_quoted="yes", empathy="2", clear_next_step="no"),
+    )
+    services.evaluation_transition(evaluation, "submit", actor=evaluator)
+    record = services.coaching_create(
+        evaluation,
+        actor=evaluator,
+        moment="m",
+        what_good_looks_like="g",
+        agreed_action="a",
+        due_on=timezone.localdate(),
+    )
+    services.coaching_transition(record, "acknowledge", actor=agent, password=PASSWORD)
+    later = add_communication(
+        complaint, author=agent, summary="The engineer comes on Friday at 10."
+    )
+
+    pattern = re.compile(r"Task service_quality\.draw_samples\[[^\]]+\] succeeded")
+    draw_samples.delay()
+    draw_samples.delay()
+    wait_for(
+        lambda: len(pattern.findall(Path(celery_worker.log_path).read_text())) >= 2,
+        timeout=90,
+        message="both draws",
+    )
+    task = EvaluationTask.objects.get(coaching=record)
+    assert (task.reason, task.evaluator, task.communication_id) == (
+        "follow_up",
+        evaluator,
+        later.pk,
+    )
+    assert (
+        Notification.objects.filter(recipient=evaluator, subject__contains="Follow-up").count() == 1
+    )

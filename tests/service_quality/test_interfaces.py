@@ -516,28 +516,37 @@ def test_start_page_without_a_complaint_offers_a_choice(world, client_for, evalu
 def test_demo_data_is_complete_and_idempotent(db):
     from django.core.management import call_command
 
-    from service_quality.models import EvaluationTask, SamplingRule
+    from service_quality.models import (
+        CalibrationSession,
+        CoachingRecord,
+        EvaluationTask,
+        SamplingRule,
+    )
 
     call_command("seed_demo", verbosity=0)
-    counts = (
-        Scorecard.objects.filter(status="in_force").count(),
-        Evaluation.objects.filter(status="submitted").count(),
-        SamplingRule.objects.count(),
-    )
-    assert counts == (2, 14, 2)
-    assert EvaluationTask.objects.exists()
-    from service_quality.models import CoachingRecord
 
-    assert CoachingRecord.objects.filter(status="acknowledged").exists()
-    from service_quality.models import CalibrationSession
+    def counts():
+        return (
+            Scorecard.objects.filter(status="in_force").count(),
+            Evaluation.objects.filter(status__in=["submitted", "disputed"]).count(),
+            Evaluation.objects.values("subject").distinct().count(),
+            SamplingRule.objects.count(),
+            CoachingRecord.objects.count(),
+            EvaluationTask.objects.count(),
+        )
 
+    before = counts()
+    scorecards, scored, people, rules, coaching, _tasks = before
+    assert (scorecards, rules) == (2, 2)
+    assert scored >= 14 + 24 and people >= 5  # a month of evaluations for a handful of staff
+    assert coaching == 4 and EvaluationTask.objects.filter(reason="follow_up").count() == 1
+    assert CoachingRecord.objects.filter(status="acknowledged").count() == 2
+    assert CoachingRecord.objects.filter(training_assignment__isnull=False).count() == 1
+    assert Evaluation.objects.filter(status="disputed").count() == 1
+    assert Evaluation.objects.filter(kind="handling", status="submitted").exists()
     assert CalibrationSession.objects.filter(status="closed").count() == 1
     call_command("seed_demo", verbosity=0)
-    assert (
-        Scorecard.objects.filter(status="in_force").count(),
-        Evaluation.objects.filter(status="submitted").count(),
-        SamplingRule.objects.count(),
-    ) == counts
+    assert counts() == before
 
 
 def test_pages_offer_only_the_buttons_the_user_may_use(world, client_for, evaluator, agent):
