@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('documents', '0005_search_vectors'),
-        ('training', '0003_assignment_source_reconciled'),
+        ('training', '0004_assignment_source_requested'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
