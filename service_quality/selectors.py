@@ -265,7 +265,12 @@ def my_work(user):
                 link=Cast(Value(None), number),
             )
         )
-    rows = list(parts[0].union(*parts[1:], all=True))
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        rows = list(parts[0].union(*parts[1:], all=True))
+    else:  # SQLite refuses LIMIT inside a compound statement's parts: one query per part
+        rows = [row for part in parts for row in part]
     today = timezone.localdate()
     by_kind = {}
     for kind, pk, ref, who, due, detail, link in rows:
