@@ -72,6 +72,7 @@ def build(scale, raw, peer_dir):
     queries = load(os.path.join(raw, "queries.json"), {})
     http = load(os.path.join(raw, "http.json"), {"endpoints": {}})
     sweep = load(os.path.join(raw, "sweep.json"))
+    sq_auto = load(os.path.join(raw, "sq_auto.json"))
     machine = load(os.path.join(raw, "machine.json"), {})
     prepare = load(os.path.join(raw, "prepare.json"), {})
     other_scale = "10k" if scale == "100k" else None
@@ -115,6 +116,11 @@ def build(scale, raw, peer_dir):
                         (found["seq"]["p50_ms"] < 100 if scale == "100k" else None) if found else None,
                         f"{found['seq']['p50_ms']} ms p50" if found else "not measured"))
     over = {name: r["queries"] for name, r in queries.items() if r["queries"] > QUERY_LIMIT}
+    if sq_auto and sq_auto.get("dashboard"):
+        board = sq_auto["dashboard"]
+        most = max(part["queries"] for part in board.values())
+        targets.append((f"service-quality dashboard (page and API) at most {QUERY_LIMIT} SQL queries",
+                        most <= QUERY_LIMIT, ", ".join(f"{name}: {part['queries']}" for name, part in board.items())))
     targets.append((f"every page at most {QUERY_LIMIT} SQL queries (any page size, any data size)", not over if queries else None,
                     "all within" if queries and not over else ", ".join(f"{k}: {v}" for k, v in over.items()) or "not measured"))
     side_small = load(os.path.join(raw, f"growth_{other_scale}.json")) if other_scale else None
@@ -299,6 +305,27 @@ def build(scale, raw, peer_dir):
         out("```")
         out(sweep.get("explain_due_query_after", ""))
         out("```")
+        out("")
+    # --- automatic evaluation (issue 17 item 4) -------------------------------------------
+    if sq_auto:
+        out("## Automatic evaluation of every interaction")
+        out("")
+        out(f"`bench/sq_auto.py` on a copy of the database: two scorecards in force with automatic criteria (an e-mail "
+            f"one: required statement, friction, sentiment; a handling one: SLA times, reopen, survey), then "
+            f"`service_quality.evaluator.interactions_evaluate` in batches of {sq_auto['batch_size']} over "
+            f"{fmt(sq_auto['communications'])} communications and {fmt(sq_auto['complaints'])} complaint handlings.")
+        out("")
+        out("| run | seconds | communications | handlings | automatic scores | batches | interactions/s |")
+        out("|---|---|---|---|---|---|---|")
+        for label, title in (("full_run", "every interaction, from nothing"), ("second_run", "again, nothing new"),
+                             ("incremental_run", f"after {fmt(sq_auto.get('new_entries'))} new entries")):
+            r = sq_auto[label]
+            out(f"| {title} | {r['seconds']} | {fmt(r['communications'])} | {fmt(r['handlings'])} | {fmt(r['auto_scores'])} "
+                f"| {r['batches']} | {fmt(r['interactions_per_second'])} |")
+        out("")
+        for name, part in sq_auto.get("dashboard", {}).items():
+            out(f"- service-quality dashboard ({name}, `GET {part['path']}`) over those scores: {part['queries']} SQL "
+                f"queries, in-process p50 {part['p50_ms']} ms of {part['n']} requests")
         out("")
     return "\n".join(lines) + "\n"
 

@@ -102,6 +102,39 @@ def timed(label: str) -> dict:
     return result
 
 
+def dashboard(repeat: int = 20) -> dict:
+    """The service-quality dashboard (page and API) over the evaluated copy, in-process as the
+    bench manager: SQL statements of the second request, and the p50 of `repeat` requests
+    (issue 17: within the 12-query budget at 100k)."""
+    import statistics
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.seed import MANAGER_USERNAME
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=MANAGER_USERNAME))
+    result = {}
+    for name, path in (("page", "/service-quality/dashboard/"), ("api", "/api/v1/service-quality/dashboard/")):
+        first = client.get(path)
+        if first.status_code != 200:
+            raise SystemExit(f"{path} answered {first.status_code}")
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        queries = len(captured)  # now: the next request's start clears the connection's log
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+        result[name] = {"path": path, "queries": queries, "p50_ms": round(statistics.median(times), 1), "n": repeat}
+        print(f"service-quality dashboard {name}: {queries} queries, p50 {result[name]['p50_ms']} ms", flush=True)
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--new", type=int, default=1000, help="entries added before the incremental run")
@@ -121,6 +154,7 @@ def main(argv=None):
     result["second_run"] = timed("nothing new")
     result["new_entries"] = add_entries(args.new)
     result["incremental_run"] = timed(f"after {args.new} new entries")
+    result["dashboard"] = dashboard()
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f, indent=1)
