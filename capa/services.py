@@ -37,7 +37,6 @@ from capa.workflow import (
     CAPA_WORKFLOW,
     CHECK_PLANNING_STATES,
     CHECK_WORKFLOW,
-    EARLY_VERIFICATION_MEANING,
     OPEN_ACTION_STATES,
     OPEN_STATES,
     PLANNING_STATES,
@@ -633,9 +632,8 @@ def check_record_result(
     """Record effective / not effective. A check found not effective sends the CAPA back to
     action planning (`reopen`) in the same transaction, with the check's reason in history.
     `mark_effective_early` (before the observation window ends) is signed with the meaning
-    "Early verification" whatever the caller sends, its reason being the justification."""
-    if name == "mark_effective_early":
-        meaning = EARLY_VERIFICATION_MEANING
+    "Early verification" (the engine refuses another, decision 0049), its reason being the
+    justification."""
     check = transition(
         CHECK_WORKFLOW, check, name, actor=actor, reason=reason, password=password, meaning=meaning, data={"evidence": evidence}
     )

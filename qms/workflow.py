@@ -72,6 +72,13 @@ class Action:
     # Background work (a Celery sweep acting as the named system user, which holds no role)
     # may take this step too, e.g. a document version becoming effective on its date.
     system_may: bool = False
+    # The meaning a signed step carries when it depends on the step's input (e.g. training
+    # completed by reading or at a session): meaning_for(data) -> str. The caller may restate
+    # it, never choose another (decision 0049).
+    meaning_for: Callable[[dict], str] | None = None
+
+    def signature_meaning(self, data: dict) -> str:
+        return self.meaning_for(data) if self.meaning_for else self.meaning
 
     def __post_init__(self):
         object.__setattr__(self, "sources", tuple(self.sources))
@@ -148,6 +155,13 @@ def transition(
         raise NotAllowed(f"Your role may not {action.label.lower()} this record.")
     if action.needs_reason and not reason:
         raise ValidationFailed.on("reason", f"A reason is required to {action.label.lower()}.")
+    signed_meaning = action.signature_meaning(data) if action.needs_signature else ""
+    if signed_meaning and meaning and meaning.strip().casefold() != signed_meaning.casefold():
+        # The signature says what the signer was shown: the step's own meaning (21 CFR 11.50,
+        # decision 0049). Another one is refused, never stored and never silently replaced.
+        raise ValidationFailed.on(
+            "meaning", f'"{action.label}" is signed with the meaning "{signed_meaning}"; a signature cannot carry another meaning.'
+        )
     if action.needs_signature:
         # A step that cannot be taken from the current state is a conflict (409) whatever the
         # password; checked first so that a stale page does not ask for a signature in vain.
@@ -189,7 +203,7 @@ def transition(
         locked.save(update_fields=sorted(ctx.update_fields))
         if action.needs_signature:
             ctx.signature = signature_create(
-                locked, signer=actor, meaning=meaning or action.meaning, reason=reason
+                locked, signer=actor, meaning=signed_meaning, reason=reason
             )
         Transition.objects.create(
             content_type=ContentType.objects.get_for_model(model),

@@ -52,7 +52,7 @@ from training.models import (
     TrainingRequirement,
     TrainingSession,
 )
-from training.workflow import ASSIGNMENT_WORKFLOW, READ_MEANING, SESSION_MEANING, WAIVE_MEANING
+from training.workflow import ASSIGNMENT_WORKFLOW, SESSION_MEANING
 
 log = logging.getLogger(__name__)
 
@@ -422,17 +422,17 @@ def revision_impact_set(*, document_version, is_major: bool, actor, reason: str)
 # ---------------------------------------------------------------- completing
 
 
-PUBLIC_ACTIONS = {"complete": READ_MEANING, "waive": WAIVE_MEANING}
+PUBLIC_ACTIONS = ("complete", "waive")
 
 
 def assignment_transition(assignment, action: str, *, actor, reason: str = "", password=None, meaning=None, data=None):
     """`complete` (the trainee signs "Read and understood") or `waive` (a Quality Manager,
-    with a reason, signed). The meaning is fixed by the action, whatever the client sends;
-    completion from a session goes through `attendance_sign`."""
+    with a reason, signed). The meaning is the action's: the engine refuses another
+    (decision 0049); completion from a session goes through `attendance_sign`."""
     if action not in PUBLIC_ACTIONS:
         raise IllegalTransition(f"'{action}' is not an action you can take on a training assignment.")
     result = transition(
-        ASSIGNMENT_WORKFLOW, assignment, action, actor=actor, reason=reason, password=password, meaning=PUBLIC_ACTIONS[action]
+        ASSIGNMENT_WORKFLOW, assignment, action, actor=actor, reason=reason, password=password, meaning=meaning
     )
     _after_done(assignment.document_version_id)
     return result

@@ -61,6 +61,7 @@ ASSIGNMENT_WORKFLOW = Workflow(
             label="Sign: read and understood",
             needs_signature=True,
             meaning=READ_MEANING,
+            meaning_for=lambda data: SESSION_MEANING if data.get("session") else READ_MEANING,
             guard=_guard_complete,
             apply=_apply_complete,
         ),

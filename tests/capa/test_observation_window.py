@@ -182,8 +182,14 @@ def test_early_verification_needs_the_named_manager_a_justification_and_a_signat
         and not Signature.objects.filter(meaning="Early verification").exists()
     )
 
-    # When the verifier signs an early verification (whatever meaning the client sends)
-    response = api_for(manager2).post(url, {**body, "meaning": "Approved"}, format="json")
+    # A meaning other than the step's is refused (decision 0049) and changes nothing
+    refused = api_for(manager2).post(url, {**body, "meaning": "Approved"}, format="json")
+    assert refused.status_code == 400 and "Early verification" in refused.json()["meaning"][0]
+    check.refresh_from_db()
+    assert check.result == "pending" and not Signature.objects.exists()
+
+    # When the verifier signs an early verification
+    response = api_for(manager2).post(url, body, format="json")
 
     # Then the check is effective, shown as early, with the justification
     assert response.status_code == 200

@@ -22,8 +22,18 @@ def mine(requirement, employee, sop):
     return TrainingAssignment.objects.get(user=employee, document_version=sop.effective_version)
 
 
+def test_another_meaning_than_the_actions_is_refused_and_signs_nothing(mine, employee):
+    """Decision 0049: the engine refuses a meaning other than the step's (it used to be
+    replaced silently here, so the client believed it had signed what it sent)."""
+    with pytest.raises(ValidationFailed) as refused:
+        services.assignment_transition(mine, "complete", actor=employee, password=PASSWORD, meaning="Whatever the client says")
+    assert "Read and understood" in refused.value.field_errors["meaning"][0]
+    mine.refresh_from_db()
+    assert mine.status != AssignmentStatus.COMPLETED and not signatures_for(mine).exists()
+
+
 def test_the_trainee_signs_read_and_understood(mine, employee):
-    services.assignment_transition(mine, "complete", actor=employee, password=PASSWORD, meaning="Whatever the client says")
+    services.assignment_transition(mine, "complete", actor=employee, password=PASSWORD)
     mine.refresh_from_db()
     assert mine.status == AssignmentStatus.COMPLETED
     assert mine.completion_method == CompletionMethod.READ
