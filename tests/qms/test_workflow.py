@@ -169,12 +169,19 @@ def test_a_signed_step_writes_a_signature_with_the_sha256_of_the_signed_content(
     assert fresh.history.order_by("-history_id").first().history_action == "approve"
 
 
-def test_a_signature_with_a_different_meaning_keeps_the_meaning_given(specimen, staff, manager):
+def test_a_signature_with_a_different_meaning_is_refused_and_changes_nothing(specimen, staff, manager):
+    """Decision 0049: the signature says what the step is; another meaning is refused."""
     specimen_transition(specimen, "submit", actor=staff)
-    specimen_transition(
-        specimen, "approve", actor=manager, password=PASSWORD, meaning="Reviewed and approved"
-    )
-    assert signatures_for(specimen).get().meaning == "Reviewed and approved"
+    with pytest.raises(ValidationFailed) as refused:
+        specimen_transition(
+            specimen, "approve", actor=manager, password=PASSWORD, meaning="Reviewed and approved"
+        )
+    assert "meaning" in refused.value.field_errors
+    assert not signatures_for(specimen).exists()
+    assert not transitions_for(specimen).filter(action="approve").exists()
+    assert not SecurityEvent.objects.exists()  # refused before the password is checked
+    specimen_transition(specimen, "approve", actor=manager, password=PASSWORD, meaning=" APPROVED ")
+    assert signatures_for(specimen).get().meaning == "Approved"
 
 
 def test_available_actions_follow_state_and_role(specimen, staff, manager, auditor, employee):
