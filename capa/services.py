@@ -113,7 +113,7 @@ def default_check_due_date(implemented_at) -> date:
 
 
 def quality_managers():
-    return get_user_model().objects.filter(groups__name=qms_roles.MANAGER, is_active=True).distinct()
+    return qms_roles.users_with_role(qms_roles.MANAGER)
 
 
 # --- CAPA ------------------------------------------------------------------------------------
@@ -879,3 +879,25 @@ def flag_recurrences_after_closure(*, now=None, limit: int = 200) -> int:
             )
             flagged += 1
     return flagged
+
+
+# --- Workflow hooks ------------------------------------------------------------------------
+# The steps of the CAPA workflows that need these services, registered under the names the
+# workflows give them (qms/workflow.py).
+
+
+@CAPA_WORKFLOW.hook("start_observation")
+def hook_start_observation(ctx):
+    """Implementation is complete: the effectiveness observation window starts now, and checks
+    without a due date get the default (90 days after implementation)."""
+    ctx.set("implemented_at", ctx.at)
+    due = default_check_due_date(ctx.at)
+    for check in ctx.record.checks.filter(result=CheckResult.PENDING, due_date__isnull=True):
+        check_set_due_date(check=check, due_date=due, actor=ctx.actor)
+
+
+@ACTION_WORKFLOW.hook("check_progress")
+def hook_check_progress(ctx):
+    progress = action_progress(ctx.record)  # document revised / role trained, where the system can see it
+    if progress is not None and not progress.is_done:
+        raise IllegalTransition(progress.message)

@@ -16,6 +16,9 @@ picks the step under the row lock, so two approvers signing at once cannot both 
 `make_effective` runs the RELEASE_CHECKS below before a version is released. Another app can
 add a release gate there (for example "everyone who must be trained has been trained"): append a
 function `check(ctx)` that raises qms.errors.IllegalTransition with a clear message.
+
+The notifications after submit, approve, reject and release are hooks named here and registered
+by documents.services (qms/workflow.py: the workflow never imports the services).
 """
 
 from __future__ import annotations
@@ -169,12 +172,6 @@ def apply_submit(ctx: TransitionContext) -> None:
         signoff.save()
 
 
-def after_submit(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.notify_submitted(ctx.record.pk)
-
-
 # ---------------------------------------------------------------- review and approval
 
 
@@ -233,23 +230,11 @@ def apply_approve(ctx: TransitionContext) -> None:
     ctx.set("approved_at", ctx.at)
 
 
-def after_approve(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.on_version_approved(ctx.record.pk)
-
-
 def guard_reject(ctx: TransitionContext) -> None:
     version: DocumentVersion = ctx.record
     named = version.signoffs.filter(round=version.review_round, user=ctx.actor).exists()
     if not named and not qms_roles.has_role(ctx.actor, qms_roles.MANAGER):
         raise NotAllowed("Only a reviewer or approver of this version, or a Quality Manager, may reject it.")
-
-
-def after_reject(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.notify_rejected(ctx.record.pk, reason=ctx.reason, by=ctx.actor.full_name)
 
 
 # ---------------------------------------------------------------- release
@@ -310,12 +295,6 @@ def apply_make_effective(ctx: TransitionContext) -> None:
     document.save(update_fields=["effective_version", "next_review_due", "version"])
 
 
-def after_make_effective(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.on_version_effective(ctx.record.pk)
-
-
 def apply_supersede(ctx: TransitionContext) -> None:
     ctx.set("superseded_at", ctx.at)
     ctx.set("superseded_by", ctx.data["superseded_by"])
@@ -363,19 +342,19 @@ VERSION_WORKFLOW = VersionWorkflow(
     states=VersionStatus,
     actions=[
         Action("submit", sources=["draft"], target="in_review", roles=qms_roles.QUALITY, label="Submit for review",
-               guard=guard_submit, apply=apply_submit, after_commit=after_submit),
+               guard=guard_submit, apply=apply_submit, after_commit="after_submit"),
         Action("review", sources=["in_review"], target="in_review", roles=qms_roles.QUALITY, label="Record review",
                needs_reason=True, guard=guard_review, apply=complete_signoff, button_style="secondary"),
         Action("approve", sources=["in_review"], target="approved", roles=qms_roles.QUALITY, label="Approve",
                needs_signature=True, meaning=APPROVED_MEANING, guard=guard_approve, apply=apply_approve,
-               after_commit=after_approve),
+               after_commit="after_approve"),
         Action("sign_approval", sources=["in_review"], target="in_review", roles=qms_roles.QUALITY, label="Approve",
                needs_signature=True, meaning=APPROVED_MEANING, guard=guard_sign_approval, apply=complete_signoff),
         Action("reject", sources=["in_review"], target="draft", roles=qms_roles.QUALITY, label="Reject",
-               needs_reason=True, guard=guard_reject, after_commit=after_reject, button_style="danger"),
+               needs_reason=True, guard=guard_reject, after_commit="after_reject", button_style="danger"),
         Action("make_effective", sources=["approved"], target="effective", roles=qms_roles.QUALITY,
                label="Make effective", system_may=True, guard=guard_make_effective, apply=apply_make_effective,
-               after_commit=after_make_effective),
+               after_commit="after_make_effective"),
         Action("supersede", sources=["effective"], target="superseded", roles=qms_roles.QUALITY, system_may=True,
                apply=apply_supersede),
         Action("obsolete", sources=["effective"], target="obsolete", roles=frozenset({qms_roles.MANAGER}),

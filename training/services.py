@@ -35,7 +35,7 @@ from documents.models import DocumentVersion
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
-from qms.notifications import notify
+from qms.notifications import notify, queued_task
 from qms.services import system_user
 from qms.signatures import signature_create, verify_signer_password
 from qms.versioning import check_version, save_versioned
@@ -232,7 +232,8 @@ def _trainable_versions(document_ids=None):
 
 def assign_for_user(*, user, actor=None) -> int:
     """A user joined a role or changed job function: assignments for the effective versions
-    they now need, at once. Called by qms.services.user_set_roles and the user admin."""
+    they now need, at once. Registered into qms.extensions.roles_changed (TrainingConfig.ready),
+    which qms.services.user_set_roles and the user admin call."""
     created = 0
     reason = f"{user.full_name} joined a role or job function that requires this training"
     reason += f" (changed by {actor.full_name})." if actor is not None else "."
@@ -706,12 +707,12 @@ def overdue_sweep(*, today=None) -> int:
 def _enqueue(task_name: str, *args) -> None:
     """Queue a follow-up task after commit. If the broker is down the change stays committed
     and the beat reconcile (training.assign_missing, prepare_gated_versions) does the work."""
-    from training import tasks
-
-    task = {
-        "training.assign_for_requirement": tasks.assign_for_requirement,
-        "training.prepare_gated_versions": tasks.prepare_gated_versions,
-    }[task_name]
+    task = queued_task(
+        {
+            "training.assign_for_requirement": "training.tasks.assign_for_requirement",
+            "training.prepare_gated_versions": "training.tasks.prepare_gated_versions",
+        }[task_name]
+    )
     try:
         task.delay(*args)
     except Exception:  # the broker's connection errors vary by transport
