@@ -13,9 +13,10 @@ other approvers are still to sign, `approve` for the signature that completes th
 moves the version to approved. Callers always ask for "approve"; services.version_transition
 picks the step under the row lock, so two approvers signing at once cannot both be "not last".
 
-`make_effective` runs the RELEASE_CHECKS below before a version is released. Another app can
-add a release gate there (for example "everyone who must be trained has been trained"): append a
-function `check(ctx)` that raises qms.errors.IllegalTransition with a clear message.
+`make_effective` runs the RELEASE_CHECKS below before a version is released. An app above
+documents adds a release gate (for example "everyone who must be trained has been trained") with
+`qms.extensions.register_release_check(check)` from its AppConfig.ready: `check(version)` raises
+qms.errors.IllegalTransition with a clear message.
 
 The notifications after submit, approve, reject and release are hooks named here and registered
 by documents.services (qms/workflow.py: the workflow never imports the services).
@@ -33,6 +34,7 @@ from documents.models import Document, DocumentVersion, SignoffKind, VersionSign
 from documents.selectors import approval_rule_for, version_content_editor_ids
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
+from qms.extensions import release_checks
 from qms.history import set_history
 from qms.workflow import Action, TransitionContext, Workflow, transition
 
@@ -250,14 +252,15 @@ def check_effective_date(ctx: TransitionContext) -> None:
         )
 
 
-def check_training_gate(ctx: TransitionContext) -> None:
-    from training.services import release_gate_check  # training as a release gate (issue 6)
-
-    release_gate_check(ctx.record)
+def check_registered_gates(ctx: TransitionContext) -> None:
+    """The release checks other apps registered (qms.extensions), e.g. training's release gate
+    (issue 6; TrainingConfig.ready registers training.services.release_gate_check)."""
+    for check in release_checks():
+        check(ctx.record)
 
 
 # Checks every release must pass, in order. Append a gate here (see the module docstring).
-RELEASE_CHECKS: list[Callable[[TransitionContext], None]] = [check_effective_date, check_training_gate]
+RELEASE_CHECKS: list[Callable[[TransitionContext], None]] = [check_effective_date, check_registered_gates]
 
 
 def guard_make_effective(ctx: TransitionContext) -> None:

@@ -586,7 +586,8 @@ def release_gate_status(version) -> GateStatus | None:
 
 
 def release_gate_check(version) -> None:
-    """The guard documents' make_effective calls (documents.workflow.RELEASE_CHECKS)."""
+    """The release gate documents' make_effective runs (registered as a release check in
+    qms.extensions by TrainingConfig.ready)."""
     status = release_gate_status(version)
     if status is not None and not status.is_met:
         raise IllegalTransition(

@@ -112,3 +112,31 @@ def test_a_hook_must_be_named_by_the_workflow_and_registered_once():
             workflow.hook("go")(lambda ctx: None)
     finally:
         WORKFLOWS.remove(workflow)
+
+
+# Template tag libraries by the app that defines them, and the apps below each (docs/architecture.md
+# "The apps and their layers"): a page of a lower app shows an upper app's marks through the
+# kernel's {% record_badges %} (qms/extensions.py), never by loading its library.
+TAG_LIBRARIES_ABOVE = {"training_tags": ("complaints", "documents")}
+
+
+def templates_loading(library: str, apps, root) -> list[str]:
+    found = []
+    for app in apps:
+        for path in sorted((root / app / "templates").rglob("*.html")):
+            for line in path.read_text().splitlines():
+                if "{% load" in line and library in line.split("%}")[0].split():
+                    found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_lower_apps_load_no_template_library_of_an_upper_app(tmp_path):
+    from pathlib import Path
+
+    bad = tmp_path / "complaints" / "templates" / "complaints"
+    bad.mkdir(parents=True)
+    (bad / "x.html").write_text("{% load qms_tags training_tags %}")
+    assert templates_loading("training_tags", ["complaints"], tmp_path) == ["complaints/templates/complaints/x.html"]
+    root = Path(__file__).resolve().parents[2]
+    for library, apps in TAG_LIBRARIES_ABOVE.items():
+        assert templates_loading(library, apps, root) == []
