@@ -21,7 +21,7 @@ PACKAGES = ("qms", "complaints", "capa", "documents", "training", "metrics", "se
 
 
 def import_graph() -> dict[str, set[str]]:
-    graph = grimp.build_graph(*PACKAGES, include_external_packages=False)
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
     ours = {m for m in graph.modules if ".migrations" not in m}
     return {m: {i for i in graph.find_modules_directly_imported_by(m) if i in ours} for m in ours}
 
