@@ -39,6 +39,7 @@ from metrics.workflow import ALERT_WORKFLOW, REVIEW_ITEM_WORKFLOW, REVIEW_WORKFL
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
+from qms.input import service_text
 from qms.notifications import notify
 from qms.reasons import person_reason
 from qms.references import allocate_reference
@@ -70,16 +71,9 @@ def _decimal(value, field: str) -> Decimal:
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.on(field, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.on(field, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(field, f"At most {max_length} characters.")
-    return value
+    return service_text(
+        value, field, required=required, max_length=max_length, not_text="Must be text.", too_long="At most {max_length} characters."
+    )
 
 
 def _owners(owners) -> list:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
+from qms.input import service_text
 from qms.references import allocate_reference
 from qms.versioning import check_version, save_versioned
 from qms.workflow import transition
@@ -41,16 +42,7 @@ MAX_PHRASES = 50
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.on(field, "Enter text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.on(field, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(field, f"Keep this under {max_length} characters.")
-    return value
+    return service_text(value, field, required=required, max_length=max_length)
 
 
 def _int(value, field: str, *, low: int, high: int) -> int:

@@ -12,6 +12,7 @@ from capa.models import (
 )
 from qms import roles as qms_roles
 from qms.errors import NotAllowed, ValidationFailed
+from qms.input import service_text
 
 MAX_WHYS = 10
 MAX_CAUSES_PER_CATEGORY = 12
@@ -45,16 +46,7 @@ def _quality_user(user, field: str):
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.on(field, "Enter text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.on(field, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(field, f"Keep this under {max_length} characters.")
-    return value
+    return service_text(value, field, required=required, max_length=max_length)
 
 
 def _score(value, field: str) -> int:
