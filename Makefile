@@ -32,6 +32,7 @@ reliability: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/ruff format --check .
 
 fmt: install

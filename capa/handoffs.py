@@ -3,6 +3,7 @@ Quality Managers when the last effectiveness check is recorded effective (issue 
 
 from capa.models import Capa
 from capa.workflow import CapaStatus, CheckResult
+from qms import roles as qms_roles
 from qms.handoffs import Handoff, announce, register
 
 CLOSURE = "awaiting_closure_signature"
@@ -37,12 +38,10 @@ def announce_closure(capa: Capa) -> bool:
     """In the transaction that recorded the last check effective: the CAPA now waits for a
     Quality Manager's closure signature. Keyed by the reopen count, so a CAPA reopened after a
     failed check is announced again when it next waits for closure."""
-    from capa.services import quality_managers
-
     return announce(
         capa,
         state=f"{CLOSURE}:{capa.reopen_count}",
-        recipients=quality_managers(),
+        recipients=qms_roles.users_with_role(qms_roles.MANAGER),
         subject=f"{capa.reference} waits for your closure signature: {capa.title}",
         body="The effectiveness check was recorded effective. A Quality Manager signs the closure.",
     )

@@ -128,20 +128,6 @@ class Capa(VersionedModel):
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date < timezone.localdate()
 
-    def dossier_sections(self) -> list[dict]:
-        """The audit dossier's own section (qms.audit.exports): every effectiveness check and
-        how its result was reached, an early verification shown as such with its justification."""
-        from capa.selectors import check_result_rows
-
-        return [
-            {
-                "title": "Effectiveness checks",
-                "columns": ["Criteria", "Verifier", "Window ends", "Result", "Recorded by", "Basis"],
-                "rows": check_result_rows(self),
-                "empty": "No effectiveness check planned.",
-            }
-        ]
-
 
 class RootCauseMethod(models.TextChoices):
     FIVE_WHYS = "five_whys", "5 Whys"

@@ -313,3 +313,17 @@ def fishbone_layout(analysis, effect: str = "") -> dict:
         "head_lines": [{"text": line, "y": round(first_y + i * line_height)} for i, line in enumerate(head_lines)],
         "bones": bones,
     }
+
+
+def capa_dossier_sections(capa) -> list[dict]:
+    """The audit dossier's own section (qms.audit.exports): every effectiveness check and
+    how its result was reached, an early verification shown as such with its justification.
+    Registered into qms.extensions by CapaConfig.ready."""
+    return [
+        {
+            "title": "Effectiveness checks",
+            "columns": ["Criteria", "Verifier", "Window ends", "Result", "Recorded by", "Basis"],
+            "rows": check_result_rows(capa),
+            "empty": "No effectiveness check planned.",
+        }
+    ]

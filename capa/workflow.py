@@ -6,7 +6,8 @@ Three small workflows on the kernel's engine:
 - each planned action: planned -> in_progress -> done (or cancelled);
 - each effectiveness check: pending -> effective / not_effective (its `result`).
 
-Guards read the record's own relations only, so this module imports no models.
+Guards read the record's own relations only, so this module imports no models; the steps
+that need capa.services are hooks it names and the services register (qms/workflow.py).
 """
 
 from collections.abc import Callable
@@ -189,19 +190,6 @@ def _needs_actions_done(ctx):
         raise IllegalTransition("Plan an effectiveness check (criteria and verifier) before verification.")
 
 
-def _start_observation(ctx):
-    """Implementation is complete: the effectiveness observation window starts now, and checks
-    without a due date get the default (90 days after implementation)."""
-    from capa.services import default_check_due_date
-
-    ctx.set("implemented_at", ctx.at)
-    due = default_check_due_date(ctx.at)
-    for check in ctx.record.checks.filter(result=CheckResult.PENDING, due_date__isnull=True):
-        from capa.services import check_set_due_date
-
-        check_set_due_date(check=check, due_date=due, actor=ctx.actor)
-
-
 def _needs_effective_check(ctx):
     checks = ctx.record.checks.all()
     if checks.filter(result=CheckResult.PENDING).exists():
@@ -257,7 +245,7 @@ CAPA_WORKFLOW = DutyWorkflow(
             roles=QUALITY,
             label="Verify effectiveness",
             guard=_needs_actions_done,
-            apply=_start_observation,
+            apply="start_observation",  # capa.services: the observation window starts
         ),
         Action(
             "close",
@@ -314,11 +302,8 @@ def _complete_guard(ctx):
         raise ValidationFailed.on("evidence", "Describe or attach the evidence that the action is done.")
     if len(evidence) > 10000:
         raise ValidationFailed.on("evidence", "Keep the evidence under 10,000 characters.")
-    from capa.services import action_progress
-
-    progress = action_progress(action)  # document revised / role trained, where the system can see it
-    if progress is not None and not progress.is_done:
-        raise IllegalTransition(progress.message)
+    # Document revised / role trained, where the system can see it (capa.services).
+    ACTION_WORKFLOW.run_hook("check_progress", ctx)
 
 
 def _complete_apply(ctx):
@@ -332,6 +317,7 @@ COMPLETE_RULES = (completer_duty,)
 
 ACTION_WORKFLOW = DutyWorkflow(
     rules={"complete": COMPLETE_RULES},
+    hooks=("check_progress",),
     states=ActionStatus,
     actions=[
         Action("start", sources=[ActionStatus.PLANNED], target=ActionStatus.IN_PROGRESS, roles=QUALITY, guard=_capa_in(PLANNING_STATES, "started")),

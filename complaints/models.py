@@ -398,12 +398,6 @@ class Complaint(VersionedModel):
         done = self.acknowledged_at or (now if self.status == ComplaintStatus.NEW else None)
         return done is not None and done > self.first_response_due
 
-    def dossier_sections(self) -> list[dict]:
-        """The complaint file's own sections of its dossier (qms.audit.exports)."""
-        from complaints.selectors import complaint_dossier_sections
-
-        return complaint_dossier_sections(self)
-
     def resolution_breached(self, now=None) -> bool:
         now = now or timezone.now()
         if self.resolution_due is None or self.status == ComplaintStatus.REJECTED:

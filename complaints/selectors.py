@@ -290,14 +290,14 @@ def complaint_dossier_sections(complaint: Complaint) -> list[dict]:
     (ISO 13485 8.2.2, 21 CFR 820.198(e)): the regulatory decisions with who took them, the
     communication log, escalations, the survey and the linked CAPAs with their status. The
     attachments (with SHA-256), history, signatures and transitions are the kernel's sections.
-    One query (qms.audit.rows.bulk_rows), whatever the size of the file."""
-    from capa.models import Capa
+    One query (qms.audit.rows.bulk_rows), whatever the size of the file. Registered into
+    qms.extensions by ComplaintsConfig.ready."""
     from qms.audit.display import EMPTY, format_datetime
 
     def yes_no(value) -> str:
         return EMPTY if value is None else ("Yes" if value else "No")
 
-    capas = Capa.objects.filter(complaints=complaint)
+    capas = complaint.capas.all()  # the CAPAs linked to it (capa.models; no import upwards)
     deciders = [pk for pk in (complaint.investigation_decided_by_id, complaint.reportability_decided_by_id) if pk]
     people_rows = get_user_model()._base_manager.filter(
         Q(pk__in=deciders) | Q(pk__in=complaint.communications.values("author_id")) | Q(pk__in=capas.values("owner_id"))

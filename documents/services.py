@@ -38,7 +38,7 @@ from qms.references import allocate_reference
 from qms.services import system_user
 from qms.signatures import signature_create, signatures_for, verify_signer_password
 from qms.versioning import check_version, save_versioned
-from qms.workflow import transition
+from qms.workflow import TransitionContext, transition
 
 log = logging.getLogger(__name__)
 
@@ -596,6 +596,29 @@ def review_reminders_sweep(today: datetime.date | None = None) -> int:
 
 
 def qms_roles_users(role: str):
-    from django.contrib.auth import get_user_model
+    return qms_roles.users_with_role(role)
 
-    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()
+
+# ---------------------------------------------------------------- workflow hooks
+# What happens once a step of VERSION_WORKFLOW has committed, registered under the names the
+# workflow gives them (qms/workflow.py).
+
+
+@VERSION_WORKFLOW.hook("after_submit")
+def hook_after_submit(ctx: TransitionContext) -> None:
+    notify_submitted(ctx.record.pk)
+
+
+@VERSION_WORKFLOW.hook("after_approve")
+def hook_after_approve(ctx: TransitionContext) -> None:
+    on_version_approved(ctx.record.pk)
+
+
+@VERSION_WORKFLOW.hook("after_reject")
+def hook_after_reject(ctx: TransitionContext) -> None:
+    notify_rejected(ctx.record.pk, reason=ctx.reason, by=ctx.actor.full_name)
+
+
+@VERSION_WORKFLOW.hook("after_make_effective")
+def hook_after_make_effective(ctx: TransitionContext) -> None:
+    on_version_effective(ctx.record.pk)

@@ -13,9 +13,13 @@ other approvers are still to sign, `approve` for the signature that completes th
 moves the version to approved. Callers always ask for "approve"; services.version_transition
 picks the step under the row lock, so two approvers signing at once cannot both be "not last".
 
-`make_effective` runs the RELEASE_CHECKS below before a version is released. Another app can
-add a release gate there (for example "everyone who must be trained has been trained"): append a
-function `check(ctx)` that raises qms.errors.IllegalTransition with a clear message.
+`make_effective` runs the RELEASE_CHECKS below before a version is released. An app above
+documents adds a release gate (for example "everyone who must be trained has been trained") with
+`qms.extensions.register_release_check(check)` from its AppConfig.ready: `check(version)` raises
+qms.errors.IllegalTransition with a clear message.
+
+The notifications after submit, approve, reject and release are hooks named here and registered
+by documents.services (qms/workflow.py: the workflow never imports the services).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from documents.models import Document, DocumentVersion, SignoffKind, VersionSign
 from documents.selectors import approval_rule_for, version_content_editor_ids
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
+from qms.extensions import release_checks
 from qms.history import set_history
 from qms.workflow import Action, TransitionContext, Workflow, transition
 
@@ -169,12 +174,6 @@ def apply_submit(ctx: TransitionContext) -> None:
         signoff.save()
 
 
-def after_submit(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.notify_submitted(ctx.record.pk)
-
-
 # ---------------------------------------------------------------- review and approval
 
 
@@ -233,23 +232,11 @@ def apply_approve(ctx: TransitionContext) -> None:
     ctx.set("approved_at", ctx.at)
 
 
-def after_approve(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.on_version_approved(ctx.record.pk)
-
-
 def guard_reject(ctx: TransitionContext) -> None:
     version: DocumentVersion = ctx.record
     named = version.signoffs.filter(round=version.review_round, user=ctx.actor).exists()
     if not named and not qms_roles.has_role(ctx.actor, qms_roles.MANAGER):
         raise NotAllowed("Only a reviewer or approver of this version, or a Quality Manager, may reject it.")
-
-
-def after_reject(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.notify_rejected(ctx.record.pk, reason=ctx.reason, by=ctx.actor.full_name)
 
 
 # ---------------------------------------------------------------- release
@@ -265,14 +252,15 @@ def check_effective_date(ctx: TransitionContext) -> None:
         )
 
 
-def check_training_gate(ctx: TransitionContext) -> None:
-    from training.services import release_gate_check  # training as a release gate (issue 6)
-
-    release_gate_check(ctx.record)
+def check_registered_gates(ctx: TransitionContext) -> None:
+    """The release checks other apps registered (qms.extensions), e.g. training's release gate
+    (issue 6; TrainingConfig.ready registers training.services.release_gate_check)."""
+    for check in release_checks():
+        check(ctx.record)
 
 
 # Checks every release must pass, in order. Append a gate here (see the module docstring).
-RELEASE_CHECKS: list[Callable[[TransitionContext], None]] = [check_effective_date, check_training_gate]
+RELEASE_CHECKS: list[Callable[[TransitionContext], None]] = [check_effective_date, check_registered_gates]
 
 
 def guard_make_effective(ctx: TransitionContext) -> None:
@@ -308,12 +296,6 @@ def apply_make_effective(ctx: TransitionContext) -> None:
     document.version += 1
     set_history(document, user=ctx.actor, reason=f"Revision {version.revision} effective. {ctx.reason}".strip(), action="make_effective")
     document.save(update_fields=["effective_version", "next_review_due", "version"])
-
-
-def after_make_effective(ctx: TransitionContext) -> None:
-    from documents import services
-
-    services.on_version_effective(ctx.record.pk)
 
 
 def apply_supersede(ctx: TransitionContext) -> None:
@@ -363,19 +345,19 @@ VERSION_WORKFLOW = VersionWorkflow(
     states=VersionStatus,
     actions=[
         Action("submit", sources=["draft"], target="in_review", roles=qms_roles.QUALITY, label="Submit for review",
-               guard=guard_submit, apply=apply_submit, after_commit=after_submit),
+               guard=guard_submit, apply=apply_submit, after_commit="after_submit"),
         Action("review", sources=["in_review"], target="in_review", roles=qms_roles.QUALITY, label="Record review",
                needs_reason=True, guard=guard_review, apply=complete_signoff, button_style="secondary"),
         Action("approve", sources=["in_review"], target="approved", roles=qms_roles.QUALITY, label="Approve",
                needs_signature=True, meaning=APPROVED_MEANING, guard=guard_approve, apply=apply_approve,
-               after_commit=after_approve),
+               after_commit="after_approve"),
         Action("sign_approval", sources=["in_review"], target="in_review", roles=qms_roles.QUALITY, label="Approve",
                needs_signature=True, meaning=APPROVED_MEANING, guard=guard_sign_approval, apply=complete_signoff),
         Action("reject", sources=["in_review"], target="draft", roles=qms_roles.QUALITY, label="Reject",
-               needs_reason=True, guard=guard_reject, after_commit=after_reject, button_style="danger"),
+               needs_reason=True, guard=guard_reject, after_commit="after_reject", button_style="danger"),
         Action("make_effective", sources=["approved"], target="effective", roles=qms_roles.QUALITY,
                label="Make effective", system_may=True, guard=guard_make_effective, apply=apply_make_effective,
-               after_commit=after_make_effective),
+               after_commit="after_make_effective"),
         Action("supersede", sources=["effective"], target="superseded", roles=qms_roles.QUALITY, system_may=True,
                apply=apply_supersede),
         Action("obsolete", sources=["effective"], target="obsolete", roles=frozenset({qms_roles.MANAGER}),

@@ -52,3 +52,5 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(register_sqlite_functions, dispatch_uid="metrics_sqlite_percentile")
+        # The services register the metrics workflows' hooks (qms/workflow.py).
+        from metrics import services  # noqa: F401

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.kpis import KPI_CHOICES
+from metrics.kpi_registry import KPI_CHOICES
 from metrics.workflow import AlertStatus, ReviewItemStatus, ReviewStatus
 from qms.history import ChainedM2MHistoryBase, regulated_history
 from qms.versioning import VersionedModel

@@ -34,16 +34,18 @@ from metrics.models import (
     ReviewItemKind,
     ShippedUnits,
 )
+from metrics.selectors import review_input_pack
 from metrics.workflow import ALERT_WORKFLOW, REVIEW_ITEM_WORKFLOW, REVIEW_WORKFLOW, AlertStatus
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
+from qms.input import service_text
 from qms.notifications import notify
 from qms.reasons import person_reason
 from qms.references import allocate_reference
 from qms.services import system_user
 from qms.versioning import check_version, save_versioned
-from qms.workflow import transition
+from qms.workflow import TransitionContext, transition
 
 MAX_TEXT = 4000
 
@@ -69,16 +71,9 @@ def _decimal(value, field: str) -> Decimal:
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.on(field, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.on(field, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(field, f"At most {max_length} characters.")
-    return value
+    return service_text(
+        value, field, required=required, max_length=max_length, not_text="Must be text.", too_long="At most {max_length} characters."
+    )
 
 
 def _owners(owners) -> list:
@@ -541,3 +536,14 @@ def review_item_link_capa(item: ReviewItem, *, actor, capa, version) -> ReviewIt
 
 def review_item_transition(item: ReviewItem, action: str, *, actor, reason: str = "", password=None, meaning=None, data=None):
     return transition(REVIEW_ITEM_WORKFLOW, item, action, actor=actor, reason=reason, password=password, meaning=meaning, data=data)
+
+
+# --- Workflow hooks ------------------------------------------------------------------------
+# Registered under the names the metrics workflows give them (qms/workflow.py).
+
+
+@REVIEW_WORKFLOW.hook("freeze_pack")
+def hook_freeze_pack(ctx: TransitionContext) -> None:
+    # ISO 9001 9.3.2 / 7.5: the record keeps the inputs the meeting actually considered.
+    ctx.set("input_pack", review_input_pack(ctx.record, at=ctx.at))
+    ctx.set("held_at", ctx.at)

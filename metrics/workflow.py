@@ -47,14 +47,6 @@ ALERT_WORKFLOW = Workflow(
 )
 
 
-def _freeze_pack(ctx: TransitionContext) -> None:
-    from metrics.selectors import review_input_pack
-
-    # ISO 9001 9.3.2 / 7.5: the record keeps the inputs the meeting actually considered.
-    ctx.set("input_pack", review_input_pack(ctx.record, at=ctx.at))
-    ctx.set("held_at", ctx.at)
-
-
 def _all_actions_finished(ctx: TransitionContext) -> None:
     open_actions = ctx.record.items.filter(kind="action", status=ReviewItemStatus.OPEN).count()
     if open_actions:
@@ -68,7 +60,7 @@ def _set_closed(ctx: TransitionContext) -> None:
 REVIEW_WORKFLOW = Workflow(
     states=ReviewStatus,
     actions=[
-        Action("hold", sources=["planned"], target="held", roles=MANAGERS, apply=_freeze_pack,
+        Action("hold", sources=["planned"], target="held", roles=MANAGERS, apply="freeze_pack",  # metrics.services
                label="Hold the meeting (freeze the input pack)"),
         Action("close", sources=["held"], target="closed", roles=MANAGERS, guard=_all_actions_finished,
                apply=_set_closed, label="Close the review"),

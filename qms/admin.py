@@ -62,9 +62,9 @@ class QmsUserAdmin(UserAdmin, NoDeleteAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # New roles or a new job function may require training (ISO 9001 7.2).
-        from training.services import assign_for_user
+        from qms.extensions import roles_changed
 
-        assign_for_user(user=form.instance, actor=request.user)
+        roles_changed(user=form.instance, actor=request.user)
 
 
 @admin.register(Department)

@@ -142,6 +142,13 @@ def chain_hash(content: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def content_hash(content: dict) -> str:
+    """The SHA-256 of a signature's canonical content (qms.signatures); here, below the models,
+    so that Signature.hash_matches needs no import of qms.signatures (issue 21)."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def chain_link(row, *, using: str = "default") -> None:
     chain_link_rows([row], using=using)
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from qms.history import ChainedM2MHistoryBase, regulated_history
+from qms.history import ChainedM2MHistoryBase, content_hash, regulated_history
 
 
 class Department(models.Model):
@@ -99,8 +99,6 @@ class Signature(models.Model):
 
     @property
     def hash_matches(self) -> bool:
-        from qms.signatures import content_hash
-
         return content_hash(self.content) == self.content_hash
 
 

@@ -55,3 +55,10 @@ def has_role(user, *roles: str) -> bool:
 def is_read_only(user) -> bool:
     """Auditors read everything and change nothing, whatever other role they hold."""
     return AUDITOR in roles_of(user)
+
+
+def users_with_role(role: str):
+    """The active users who hold `role` (its Django group), each once."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from qms import roles as qms_roles
 from qms.errors import NotAllowed, ValidationFailed
+from qms.extensions import roles_changed
 from qms.history import set_history
 
 
@@ -36,7 +37,5 @@ def user_set_roles(user, *, role_names: list[str], actor, reason: str):
     set_history(user, user=actor, reason=reason, action="set_roles")
     user.groups.set(Group.objects.filter(name__in=role_names))
     user._qms_roles = None
-    from training.services import assign_for_user  # a new role may require training (ISO 9001 7.2)
-
-    assign_for_user(user=user, actor=actor)
+    roles_changed(user=user, actor=actor)  # a new role may require training (ISO 9001 7.2)
     return user

@@ -5,15 +5,13 @@ meaning and the SHA-256 of the record's canonical content. A wrong password chan
 is recorded as a security event and counts towards the log-in lock-out (django-axes).
 """
 
-import hashlib
-import json
 
 from django.contrib.auth import authenticate
 from django.contrib.contenttypes.models import ContentType
 from simple_history.models import HistoricalRecords
 
 from qms.errors import SignatureRejected
-from qms.history import chain_link
+from qms.history import chain_link, content_hash  # noqa: F401  (content_hash: named here too)
 from qms.models import SecurityEvent, Signature
 
 EXCLUDED_FROM_CONTENT = {"version"}
@@ -28,11 +26,6 @@ def signed_content(record) -> dict:
         value = getattr(record, field.attname)
         content[field.attname] = value if value is None or isinstance(value, bool | int | float | str) else str(value)
     return {"model": record._meta.label_lower, "fields": dict(sorted(content.items()))}
-
-
-def content_hash(content: dict) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def verify_signer_password(signer, password: str | None) -> None:

@@ -4,6 +4,14 @@ Each app declares its state machine as a `Workflow` of `Action`s in its workflow
 services call `transition()`, the only way a record's status changes. No state-machine library:
 the tables are small, and django-fsm went AGPL.
 
+One rule keeps workflow.py below services.py (no import circle, issue 21): the workflow declares
+states, actions and the guards that only read the record; a side effect that needs the app's
+services (a write, a notification, an SLA computation) is named as a hook, a string in the
+action's `guard`, `apply` or `after_commit` (or in `hooks=`), and the services register the
+function under that name with `@WORKFLOW.hook("name")`. Each app's AppConfig.ready imports its
+services, so every hook is registered before the first request or task; a hook that is named
+but not registered is a clear error, and tests/qms/test_import_circles.py checks them all.
+
     COMPLAINT_WORKFLOW = Workflow(
         states=ComplaintStatus,
         actions=[
@@ -22,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,6 +61,12 @@ class TransitionContext:
         self.update_fields.add(name)
 
 
+Hook = Callable[[TransitionContext], None] | str
+
+# Every Workflow built, so that a test can check that each named hook is registered.
+WORKFLOWS: list[Workflow] = []
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -65,9 +80,10 @@ class Action:
     # guard(ctx) raises a DomainError (IllegalTransition, ValidationFailed) when the step may
     # not be taken; apply(ctx) makes the field changes that belong to the step; after_commit(ctx)
     # enqueues side effects once the transaction has committed.
-    guard: Callable[[TransitionContext], None] | None = None
-    apply: Callable[[TransitionContext], None] | None = None
-    after_commit: Callable[[TransitionContext], None] | None = None
+    # Each is a function, or the name of a hook that the app's services register.
+    guard: Hook | None = None
+    apply: Hook | None = None
+    after_commit: Hook | None = None
     button_style: str = "primary"
     # Background work (a Celery sweep acting as the named system user, which holds no role)
     # may take this step too, e.g. a document version becoming effective on its date.
@@ -90,10 +106,16 @@ class Action:
 
 
 class Workflow:
-    def __init__(self, *, states, actions: Iterable[Action], status_field: str = "status"):
+    def __init__(
+        self, *, states, actions: Iterable[Action], status_field: str = "status", hooks: Iterable[str] = ()
+    ):
         self.states = states
         self.status_field = status_field
         self.actions: dict[str, Action] = {}
+        # Hook names: those the actions name, and those the workflow's own guards call
+        # through run_hook(); the services register a function for each.
+        self.hook_names: set[str] = set(hooks)
+        self._hooks: dict[str, Callable[[TransitionContext], None]] = {}
         valid = {value for value, _label in states.choices}
         for action in actions:
             if action.name in self.actions:
@@ -102,6 +124,38 @@ class Workflow:
             if unknown:
                 raise ValueError(f"action {action.name} names unknown states {unknown}")
             self.actions[action.name] = action
+            self.hook_names |= {h for h in (action.guard, action.apply, action.after_commit) if isinstance(h, str)}
+        WORKFLOWS.append(self)
+
+    def hook(self, name: str):
+        """Decorator: the services register the function that does the hook named `name`."""
+
+        def register(function):
+            if name not in self.hook_names:
+                raise ValueError(f"no action of this workflow names the hook {name!r}")
+            if self._hooks.get(name, function) is not function:
+                raise ValueError(f"the hook {name!r} is registered twice")
+            self._hooks[name] = function
+            return function
+
+        return register
+
+    def resolve(self, hook: Hook | None) -> Callable[[TransitionContext], None] | None:
+        if not isinstance(hook, str):
+            return hook
+        try:
+            return self._hooks[hook]
+        except KeyError:
+            raise ImproperlyConfigured(
+                f"the workflow hook {hook!r} is not registered (the app's services register it; "
+                "its AppConfig.ready imports them)"
+            ) from None
+
+    def run_hook(self, name: str, ctx: TransitionContext) -> None:
+        self.resolve(name)(ctx)
+
+    def missing_hooks(self) -> set[str]:
+        return self.hook_names - set(self._hooks)
 
     def state_label(self, value: str) -> str:
         return dict(self.states.choices).get(value, value)
@@ -192,10 +246,13 @@ def transition(
             from_state=from_state,
             at=timezone.now(),
         )
-        if action.guard:
-            action.guard(ctx)
-        if action.apply:
-            action.apply(ctx)
+        guard, apply, after_commit = (
+            workflow.resolve(action.guard), workflow.resolve(action.apply), workflow.resolve(action.after_commit)
+        )
+        if guard:
+            guard(ctx)
+        if apply:
+            apply(ctx)
         ctx.set(workflow.status_field, action.target)
         if hasattr(locked, "version"):
             ctx.set("version", locked.version + 1)
@@ -216,8 +273,8 @@ def transition(
             at=ctx.at,
             signature=ctx.signature,
         )
-        if action.after_commit:
-            transaction.on_commit(lambda: action.after_commit(ctx))
+        if after_commit:
+            transaction.on_commit(lambda: after_commit(ctx))
 
     for name in ctx.update_fields:
         setattr(record, name, getattr(locked, name))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: lint, migrations in sync, then the suite on PostgreSQL and Redis.
+# make test: lint, import contracts, migrations in sync, then the suite on PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/qms}
@@ -12,6 +12,8 @@ trap 'rm -rf "$TMP_HOME"' EXIT
 mkdir -p "$TMP_HOME/var"
 
 .venv/bin/ruff check .
+# The import contracts of pyproject.toml: the layers of the apps, no circle inside an app (issue 21).
+.venv/bin/lint-imports --no-cache --no-logo
 DATABASE_URL= QMS_VAR_DIR=$TMP_HOME/var .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 # The whole suite runs on TEST_WORKERS xdist workers (default 2; 0 runs in one process). Each
 # worker has its own test database (test_<name>_gw0, _gw1) and the Celery tests use a queue of

@@ -33,7 +33,8 @@ from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 
 from metrics import batch
-from metrics.kpis import Period, service_quality_aggregates, service_quality_values
+from metrics.kpis import Period
+from service_quality.kpis import service_quality_aggregates, service_quality_values
 from service_quality.models import Evaluation, Score
 from service_quality.permissions import sees_all_evaluations
 from service_quality.selectors import evaluation_visibility

@@ -10,22 +10,27 @@ from django.db import IntegrityError, transaction
 from qms import roles as qms_roles
 from qms.errors import IllegalTransition, NotAllowed, ValidationFailed
 from qms.history import set_history
+from qms.input import service_text
 from qms.references import allocate_reference
 from qms.versioning import check_version, save_versioned
 from qms.workflow import transition
 from service_quality import scoring
+from service_quality.handoffs import announce_acknowledged, announce_dispute, announce_scoring
 from service_quality.models import (
     AutoRule,
     Criterion,
     Evaluation,
+    EvaluationTask,
     InteractionKind,
     Scale,
     Score,
     Scorecard,
     ScorecardSection,
+    TaskStatus,
 )
 from service_quality.permissions import is_evaluator, may_manage_scorecards
 from service_quality.workflow import (
+    COACHING_WORKFLOW,
     EVALUATION_WORKFLOW,
     SCORECARD_WORKFLOW,
     EvaluationStatus,
@@ -37,16 +42,7 @@ MAX_PHRASES = 50
 
 
 def _text(value, field: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed.on(field, "Enter text.")
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed.on(field, "This field is required.")
-    if len(value) > max_length:
-        raise ValidationFailed.on(field, f"Keep this under {max_length} characters.")
-    return value
+    return service_text(value, field, required=required, max_length=max_length)
 
 
 def _int(value, field: str, *, low: int, high: int) -> int:
@@ -731,3 +727,59 @@ def coaching_transition(
         meaning=meaning,
         data=data,
     )
+
+
+# --- Workflow hooks ------------------------------------------------------------------------
+# The steps of the service-quality workflows that write other records or announce hand-offs,
+# registered under the names the workflows give them (qms/workflow.py).
+
+
+@EVALUATION_WORKFLOW.hook("compute_score")
+def hook_compute_score(ctx):
+    result = evaluation_compute(ctx.record)
+    if result.unanswered:
+        raise IllegalTransition(
+            f"Answer every criterion before submitting; still open: {', '.join(result.unanswered)}."
+        )
+    ctx.data["_result"] = result
+
+
+@SCORECARD_WORKFLOW.hook("put_in_force")
+def hook_put_in_force(ctx):
+    """The previous revision in force is superseded in the same transaction (one in force per
+    scorecard code, a partial unique constraint)."""
+    scorecard_supersede_previous(ctx.record, actor=ctx.actor, at=ctx.at)
+    ctx.set("in_force_at", ctx.at)
+
+
+@EVALUATION_WORKFLOW.hook("submit")
+def hook_submit(ctx):
+    result = ctx.data["_result"]
+    ctx.set("score_percent", result.percent)
+    ctx.set("is_critical_fail", result.is_critical_fail)
+    ctx.set("is_passed", result.is_passed)
+    ctx.set("submitted_at", ctx.at)
+    # The sampled task (if any) is done when its evaluation is submitted.
+    EvaluationTask.objects.filter(evaluation=ctx.record).update(
+        status=TaskStatus.DONE, done_at=ctx.at
+    )
+
+
+@EVALUATION_WORKFLOW.hook("dispute")
+def hook_dispute(ctx):
+    announce_dispute(ctx.record, reason=ctx.reason)
+
+
+@EVALUATION_WORKFLOW.hook("rescore")
+def hook_rescore(ctx):
+    ctx.set("score_percent", None)
+    ctx.set("is_critical_fail", False)
+    ctx.set("is_passed", None)
+    ctx.set("submitted_at", None)
+    announce_scoring(ctx.record, why="the dispute was accepted: rescore")
+
+
+@COACHING_WORKFLOW.hook("acknowledge")
+def hook_acknowledge(ctx):
+    ctx.set("acknowledged_at", ctx.at)
+    announce_acknowledged(ctx.record)

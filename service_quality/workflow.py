@@ -7,7 +7,9 @@
   the person evaluated, with a reason) -> upheld / sent back for rescoring (a Quality Manager's
   signed decision).
 
-Guards read the record's own fields and relations only, so this module imports no models.
+Guards read the record's own fields and relations only, so this module imports no models; the
+steps that write other records or announce hand-offs are hooks named here and registered by
+service_quality.services (qms/workflow.py).
 """
 
 from django.db import models
@@ -36,15 +38,6 @@ def _set_approved_at(ctx):
     ctx.set("approved_at", ctx.at)
 
 
-def _put_in_force(ctx):
-    """The previous revision in force is superseded in the same transaction (one in force per
-    scorecard code, a partial unique constraint)."""
-    from service_quality.services import scorecard_supersede_previous
-
-    scorecard_supersede_previous(ctx.record, actor=ctx.actor, at=ctx.at)
-    ctx.set("in_force_at", ctx.at)
-
-
 def _set_superseded_at(ctx):
     ctx.set("superseded_at", ctx.at)
 
@@ -68,7 +61,7 @@ SCORECARD_WORKFLOW = Workflow(
             target=ScorecardStatus.IN_FORCE,
             roles=MANAGERS,
             label="Put in force",
-            apply=_put_in_force,
+            apply="put_in_force",
         ),
         Action(
             "supersede",
@@ -97,28 +90,8 @@ def _evaluator_only(ctx):
 
 def _submit_guard(ctx):
     _evaluator_only(ctx)
-    from service_quality.services import evaluation_compute
-
-    result = evaluation_compute(ctx.record)
-    if result.unanswered:
-        raise IllegalTransition(
-            f"Answer every criterion before submitting; still open: {', '.join(result.unanswered)}."
-        )
-    ctx.data["_result"] = result
-
-
-def _submit_apply(ctx):
-    result = ctx.data["_result"]
-    ctx.set("score_percent", result.percent)
-    ctx.set("is_critical_fail", result.is_critical_fail)
-    ctx.set("is_passed", result.is_passed)
-    ctx.set("submitted_at", ctx.at)
-    from service_quality.models import EvaluationTask, TaskStatus
-
-    # The sampled task (if any) is done when its evaluation is submitted.
-    EvaluationTask.objects.filter(evaluation=ctx.record).update(
-        status=TaskStatus.DONE, done_at=ctx.at
-    )
+    # The score is computed by service_quality.services (every criterion answered).
+    EVALUATION_WORKFLOW.run_hook("compute_score", ctx)
 
 
 def _subject_only(ctx):
@@ -132,23 +105,8 @@ def _decide_guard(ctx):
         raise NotAllowed("The evaluator and the person evaluated cannot decide this dispute.")
 
 
-def _dispute_apply(ctx):
-    from service_quality.handoffs import announce_dispute
-
-    announce_dispute(ctx.record, reason=ctx.reason)
-
-
-def _rescore_apply(ctx):
-    from service_quality.handoffs import announce_scoring
-
-    ctx.set("score_percent", None)
-    ctx.set("is_critical_fail", False)
-    ctx.set("is_passed", None)
-    ctx.set("submitted_at", None)
-    announce_scoring(ctx.record, why="the dispute was accepted: rescore")
-
-
 EVALUATION_WORKFLOW = Workflow(
+    hooks=("compute_score",),
     states=EvaluationStatus,
     actions=[
         Action(
@@ -157,7 +115,7 @@ EVALUATION_WORKFLOW = Workflow(
             target=EvaluationStatus.SUBMITTED,
             roles=QUALITY,
             guard=_submit_guard,
-            apply=_submit_apply,
+            apply="submit",
         ),
         Action(
             "dispute",
@@ -166,7 +124,7 @@ EVALUATION_WORKFLOW = Workflow(
             roles=qms_roles.EVERYONE,
             needs_reason=True,
             guard=_subject_only,
-            apply=_dispute_apply,
+            apply="dispute",
             button_style="secondary",
         ),
         Action(
@@ -190,7 +148,7 @@ EVALUATION_WORKFLOW = Workflow(
             needs_signature=True,
             meaning="Dispute decided: evaluation to be rescored",
             guard=_decide_guard,
-            apply=_rescore_apply,
+            apply="rescore",
             button_style="danger",
         ),
     ],
@@ -206,13 +164,6 @@ class CoachingStatus(models.TextChoices):
 def _coached_person_only(ctx):
     if ctx.actor.pk != ctx.record.person_id:
         raise NotAllowed("Only the person coached acknowledges the coaching.")
-
-
-def _set_acknowledged_at(ctx):
-    from service_quality.handoffs import announce_acknowledged
-
-    ctx.set("acknowledged_at", ctx.at)
-    announce_acknowledged(ctx.record)
 
 
 def _coach_only(ctx):
@@ -237,7 +188,7 @@ COACHING_WORKFLOW = Workflow(
             needs_signature=True,
             meaning="Coaching acknowledged",
             guard=_coached_person_only,
-            apply=_set_acknowledged_at,
+            apply="acknowledge",
         ),
         Action(
             "complete",

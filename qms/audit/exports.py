@@ -5,8 +5,9 @@ the last verification of the hash chains, so a printed copy is evidence on its o
 
 A record's dossier is built from sections. Every record gets its fields, history, signatures
 and workflow transitions, the records its foreign keys name and the files attached to it; a
-model may add its own sections by defining `dossier_sections(self) -> list[DossierSection]`
-(e.g. a complaint's CAPAs and customer communications).
+model's app may add its own sections with `qms.extensions.register_dossier_sections(model,
+function)`, `function(record) -> list[DossierSection]` (e.g. a complaint's CAPAs and customer
+communications).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from qms.audit.display import EMPTY, RelatedResolver, display_value, format_datetime
+from qms.extensions import dossier_sections_for
 from qms.signatures import content_hash, signed_content
 
 CSV_CHUNK = 500
@@ -510,12 +512,8 @@ def dossier_sections(record) -> list[DossierSection]:
         linked_records_section(record, resolver),
         attachments_section(record),
     ]
-    extra = getattr(record, "dossier_sections", None)
-    if callable(extra):
-        for section in extra() or []:
-            sections.append(
-                section if isinstance(section, DossierSection) else DossierSection(**section)
-            )
+    for section in dossier_sections_for(record):
+        sections.append(section if isinstance(section, DossierSection) else DossierSection(**section))
     return sections
 
 

@@ -1,5 +1,7 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+
+from qms.extensions import record_badges as registered_badges
 
 register = template.Library()
 
@@ -100,3 +102,11 @@ def record_exports(context, record):
         '<a class="btn secondary" data-export="pdf" href="{}">Dossier PDF</a> <a class="btn secondary" href="{}">Audit trail</a>',
         reverse("audit-record-pdf", args=[label, record.pk]), reverse("audit-record", args=[label, record.pk]),
     )
+
+
+@register.simple_tag(takes_context=True)
+def record_badges(context, kind, obj):
+    """The badges other apps registered for `kind` (qms.extensions), e.g.
+    {% record_badges "person" complaint.assignee %}: nothing when none applies."""
+    parts = [badge(context, obj) for badge in registered_badges(kind)]
+    return format_html_join(" ", "{}", ((part,) for part in parts if part))

@@ -99,11 +99,12 @@ def test_dossier_of_a_user_covers_roles_and_department(promoted, auditor, client
     assert promoted.password not in text and "md5$" not in text  # never the password hash
 
 
-def test_a_model_can_add_dossier_sections(signed_specimen, auditor, client_for, monkeypatch):
+def test_an_app_can_add_dossier_sections(signed_specimen, auditor, client_for, monkeypatch):
+    from qms import extensions
     from qms.audit.exports import DossierSection
     from tests.kernel_app.models import Specimen
 
-    monkeypatch.setattr(Specimen, "dossier_sections", lambda self: [DossierSection("Customer communications", ["At", "Summary"], [["1 Nov", "Called the customer"]])], raising=False)
+    monkeypatch.setitem(extensions._DOSSIER_SECTIONS, Specimen, [lambda record: [DossierSection("Customer communications", ["At", "Summary"], [["1 Nov", "Called the customer"]])]])
     text = pdf_text(client_for(auditor).get(f"/audit/records/kernel_app.specimen/{signed_specimen.pk}/dossier.pdf").content)
     assert "Customer communications" in text and "Called the customer" in text
 

@@ -164,7 +164,7 @@ def test_a_batch_that_fails_is_rolled_back_whole(make_complaint, staff, manager,
         raise RuntimeError("worker killed")
 
     # Dies after the Escalation rows and the notifications were written, before the complaints.
-    monkeypatch.setattr(services, "save_versioned_bulk", die)
+    monkeypatch.setattr(services.escalation, "save_versioned_bulk", die)  # where the sweep calls it
     with pytest.raises(RuntimeError):
         services.escalate_due_complaints()
     assert not Escalation.objects.exists()

@@ -54,18 +54,20 @@ def test_seed_demo_gives_two_years_of_moving_trends_and_an_intact_audit_trail(mo
 
 @time_machine.travel(SEEDED_AT, tick=True)
 def test_demo_history_is_idempotent():
+    from capa.demo_history import seed_records
     from complaints.models import Complaint
     from documents.models import Document
-    from qms import demo, demo_history
+    from qms import demo
+    from training.demo_history import seed_documents
 
     quiet = lambda *_: None  # noqa: E731
     with demo.fast_demo_passwords():
         demo.seed(log=quiet)
-        demo_history.seed_records(log=quiet)
-        demo_history.seed_documents(log=quiet)
+        seed_records(log=quiet)
+        seed_documents(log=quiet)
         counts = Complaint.objects.count(), Document.objects.count()
-        demo_history.seed_records(log=quiet)
-        demo_history.seed_documents(log=quiet)
+        seed_records(log=quiet)
+        seed_documents(log=quiet)
     assert (Complaint.objects.count(), Document.objects.count()) == counts
     assert Complaint.objects.filter(received_at__lt=timezone.now() - datetime.timedelta(days=600)).exists()
 

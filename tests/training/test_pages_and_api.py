@@ -344,6 +344,25 @@ def test_the_gate_progress_tag(manager, requirement, sop):
     assert "Training release gate" in template.render(Context({"v": sop.effective_version}))
 
 
+def test_the_kernels_record_badges_render_what_the_training_tags_render(rf, manager, mine, employee, trainees, requirement, sop):
+    """Pages below training show its marks through {% record_badges %} (qms.extensions, issue 21):
+    the same HTML as training's own tags, for a person and for a document version."""
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    TrainingAssignment.objects.filter(pk=mine.pk).update(due_date=timezone.localdate() - timezone.timedelta(days=1))
+    services.release_gate_set(actor=manager, doc_type="sop", required_percent=80, is_active=True, reason="x")
+    own = Template("{% load training_tags %}[{% training_flag a %}][{% training_flag b %}][{% training_gate_progress v %}]")
+    kernel = Template('{% load qms_tags %}[{% record_badges "person" a %}][{% record_badges "person" b %}][{% record_badges "document_version" v %}]')
+
+    def context():
+        return Context({"a": employee, "b": trainees[0], "v": sop.effective_version, "request": rf.get("/")})
+
+    html = own.render(context())
+    assert "training overdue" in html and "Training release gate" in html
+    assert kernel.render(context()) == html
+
+
 def test_a_trainee_reads_a_release_gated_revision_on_the_training_page(
     client_for, requirement, sop, staff, manager, employee, trainees
 ):

@@ -4,6 +4,11 @@
     {{ complaint.assignee.full_name }} {% training_flag complaint.assignee %}
     {% training_gate_progress version %}   {# on the document version page #}
 
+The apps below training (complaints, documents) do not load this library: TrainingConfig.ready
+registers `training_flag` and `gate_progress_badge` as record badges (qms.extensions), which
+their pages show with the kernel's `{% record_badges "person" ... %}` and
+`{% record_badges "document_version" ... %}`.
+
 `training_flag` costs one query per request (the set of overdue user ids is cached on the
 request), whatever the number of people on the page.
 """
@@ -70,6 +75,13 @@ def training_gate_progress(version):
         "gate": services.release_gate_status(version) if version is not None else None,
         "version": version,
     }
+
+
+def gate_progress_badge(context, version):
+    """training_gate_progress as a record badge of a document version (qms.extensions), rendered
+    as the inclusion tag renders it."""
+    template_ = context.template.engine.get_template("training/_gate_progress.html")
+    return template_.render(context.new(training_gate_progress(version)))
 
 
 NO_CELL = '<td class="mx-cell none" data-state="none"></td>'

@@ -9,12 +9,12 @@ from qms.demo import DEMO_PASSWORD, DEMO_USERS, fast_demo_passwords
 # Each app contributes `<app>.demo.seed(log)`; they run in this order (later ones link to earlier).
 SEEDERS = (
     "qms.demo.seed",
-    "qms.demo_history.seed_records",  # two years back, before today's records (references in time order)
+    "capa.demo_history.seed_records",  # two years back, before today's records (references in time order)
     "complaints.demo.seed",
     "documents.demo.seed",
     "training.demo.seed",
     "capa.demo.seed",
-    "qms.demo_history.seed_documents",
+    "training.demo_history.seed_documents",
     "metrics.demo.seed",
     "service_quality.demo.seed",
 )
