@@ -111,6 +111,8 @@ class CapaDetailView(RoleRequiredMixin, TemplateView):
             context["actions"] = [a for a in context["actions"] if a.name != "reopen"]
         context.update(
             capa=capa,
+            # The people training_flag asks about, in one query (training_tags).
+            training_flag_people=[capa.owner_id, *(a.owner_id for a in actions)],
             analysis=analysis,
             whys=analysis.whys if analysis else [],
             fishbone=selectors.fishbone_layout(analysis, capa.title),

@@ -165,6 +165,12 @@ class TrainingAssignment(VersionedModel):
                 name="training_open_due_cover_idx", condition=models.Q(status="assigned"),
             ),
             models.Index(fields=["user", "document"], name="training_user_document_idx"),
+            # The flag for the few people a record page names (overdue_user_ids(among=...)):
+            # one index range per person, 0.1 ms (issue 19).
+            models.Index(
+                fields=["user", "due_date"], include=["document_version"],
+                name="training_open_by_user_idx", condition=models.Q(status="assigned"),
+            ),
         ]
 
     def __str__(self):

@@ -46,14 +46,18 @@ def _assignments_url() -> str:
     return reverse("training:assignments")
 
 
-def overdue_user_ids(today=None) -> set[int]:
-    """Users with overdue training on the effective version of a required document. One query."""
+def overdue_user_ids(today=None, *, among=None) -> set[int]:
+    """Users with overdue training on the effective version of a required document. One query.
+    `among` (user ids) asks about those people only: an index range per person
+    (training_open_by_user_idx), 0.1 ms instead of 2.5 ms for everyone at 100k (issue 19)."""
     today = today or timezone.localdate()
+    scope = {} if among is None else {"user_id__in": sorted(among)}
     return set(
         TrainingAssignment.objects.filter(
             status=AssignmentStatus.ASSIGNED,
             due_date__lt=today,
             document_version__status="effective",
+            **scope,
         )
         .order_by()  # the model's ordering would make DISTINCT keep one row per assignment
         .values_list("user_id", flat=True)

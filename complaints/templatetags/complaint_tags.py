@@ -3,42 +3,27 @@ variable lookups and an {% include %} per row, the larger part of the list page'
 complaints (measured with cProfile; bench/README.md). The HTML is the same as the template's."""
 
 import datetime
-from functools import lru_cache
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import get_language
 
 from complaints.workflow import ComplaintStatus
-from qms.templatetags.qms_tags import badge
+from qms.templatetags.qms_tags import badge, local_datetime
 
 register = template.Library()
 
 DASH = mark_safe('<span class="muted">—</span>')
 
 
-@lru_cache(maxsize=256)
-def _month(language: str | None, month: int) -> str:
-    """Django's "M" (the month's abbreviation) in the active language, looked up once."""
-    return dateformat.format(datetime.date(2000, month, 1), "M")
-
-
 def _local(value: datetime.datetime, *, year: bool = True, zone: bool = False) -> str:
     """Django's date formats "j M Y, H:i" (or "j M, H:i"; with zone, "j M Y, H:i T") in local
     time, written directly: dateformat.format costs about ten times as much, and a list page
     formats 50 to 75 dates (tests/complaints/test_list_rows.py compares the two)."""
-    local = timezone.localtime(value)
-    text = f"{local.day} {_month(get_language(), local.month)}"
-    if year:
-        text += f" {local.year}"
-    text += f", {local.hour:02d}:{local.minute:02d}"
-    # The zone through Django's "T", which leaves it out at an ambiguous local time.
-    return f"{text} {dateformat.format(local, 'T')}" if zone else text
+    return local_datetime(value, year=year, zone=zone)
 
 
 @register.simple_tag

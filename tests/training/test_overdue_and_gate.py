@@ -156,3 +156,11 @@ def test_training_on_a_withdrawn_revision_is_neither_chased_nor_left_open(mine, 
     mine.refresh_from_db()
     assert mine.status == "superseded"
     assert "withdrawn" in mine.history.first().history_change_reason
+
+
+def test_overdue_user_ids_among_asks_about_those_people_only(mine, employee, trainees, manager, django_assert_num_queries):
+    later = mine.due_date + datetime.timedelta(days=1)
+    with django_assert_num_queries(1):
+        assert selectors.overdue_user_ids(today=later, among={employee.pk, manager.pk}) == {employee.pk}
+    assert selectors.overdue_user_ids(today=later, among=[manager.pk]) == set()
+    assert selectors.overdue_user_ids(today=mine.due_date, among=[employee.pk]) == set()

@@ -333,6 +333,25 @@ def test_the_overdue_flag_tag_renders_for_overdue_people_only(rf, mine, employee
     assert html.endswith("[]")
 
 
+def test_the_flags_of_the_people_a_page_names_cost_one_query(rf, mine, employee, trainees, manager, django_assert_num_queries):
+    from django.template import Context, Template
+    from django.utils import timezone
+
+    TrainingAssignment.objects.filter(pk=mine.pk).update(
+        due_date=timezone.localdate() - timezone.timedelta(days=1)
+    )
+    template = Template("{% load training_tags %}[{% training_flag a %}][{% training_flag b %}][{% training_flag c %}]")
+    named = {"a": employee, "b": manager, "c": employee.pk, "training_flag_people": [employee.pk, manager.pk]}
+    with django_assert_num_queries(1):
+        html = template.render(Context({**named, "request": rf.get("/")}))
+    first, second, third = html.split("][")
+    assert "training overdue" in first and second == "" and "training overdue" in third
+    # Someone the page did not name is still answered, with one more query.
+    with django_assert_num_queries(2):
+        html = template.render(Context({"a": manager, "b": employee, "c": manager, "request": rf.get("/")}))
+    assert html.startswith("[][") and "training overdue" in html
+
+
 def test_the_gate_progress_tag(manager, requirement, sop):
     from django.template import Context, Template
 

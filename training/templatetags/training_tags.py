@@ -9,8 +9,8 @@ registers `training_flag` and `gate_progress_badge` as record badges (qms.extens
 their pages show with the kernel's `{% record_badges "person" ... %}` and
 `{% record_badges "document_version" ... %}`.
 
-`training_flag` costs one query per request (the set of overdue user ids is cached on the
-request), whatever the number of people on the page.
+`training_flag` costs one query per request when the page names its people in the context's
+`training_flag_people` (user ids; otherwise one per person), answered for those people only.
 """
 
 import html
@@ -24,21 +24,33 @@ from training import selectors, services
 register = template.Library()
 
 
-def _overdue_ids(context) -> set[int]:
+def _holder(context):
+    """Where this request's answers are kept: the request, or the render context without one."""
     request = context.get("request")
-    holder = request if request is not None else context.render_context
-    cached = (
-        getattr(holder, "_training_overdue_ids", None)
-        if request is not None
-        else holder.get("_training_overdue_ids")
-    )
-    if cached is None:
-        cached = selectors.overdue_user_ids()
-        if request is not None:
-            request._training_overdue_ids = cached
-        else:
-            holder["_training_overdue_ids"] = cached
-    return cached
+    return request.__dict__ if request is not None else context.render_context
+
+
+def _overdue_ids(context) -> set[int]:
+    """Everyone with overdue training (one query per request)."""
+    holder = _holder(context)
+    if holder.get("_training_overdue_ids") is None:
+        holder["_training_overdue_ids"] = selectors.overdue_user_ids()
+    return holder["_training_overdue_ids"]
+
+
+def _is_overdue(context, person_id) -> bool:
+    """Whether one person has overdue training. The first question of a request asks about that
+    person and the people the page names in `training_flag_people` (user ids; a record page
+    with several people lists them there), in one query; a person outside them costs one more."""
+    holder = _holder(context)
+    if holder.get("_training_overdue_ids") is not None:
+        return person_id in holder["_training_overdue_ids"]
+    known = holder.setdefault("_training_overdue_among", {})
+    if person_id not in known:
+        among = {person_id, *(context.get("training_flag_people") or ())} - known.keys()
+        overdue = selectors.overdue_user_ids(among=among)
+        known.update((pk, pk in overdue) for pk in among)
+    return known[person_id]
 
 
 @register.simple_tag(takes_context=True)
@@ -48,7 +60,7 @@ def training_flag(context, person):
     if person is None:
         return ""
     person_id = getattr(person, "pk", person)
-    if person_id not in _overdue_ids(context):
+    if not _is_overdue(context, person_id):
         return ""
     return format_html(
         '<a class="badge bad training-flag" href="/training/assignments/?user={}&amp;overdue=true" '
