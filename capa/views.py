@@ -68,7 +68,8 @@ class CapaListView(RoleRequiredMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
-            return list_export(self.filtered()[1], CAPA_COLUMNS, name="capas", fmt=fmt)
+            filterset, queryset = self.filtered()
+            return list_export(queryset, CAPA_COLUMNS, name="capas", fmt=fmt, request=request, filterset=filterset)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

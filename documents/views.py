@@ -68,7 +68,8 @@ class DocumentListView(RoleRequiredMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
-            return list_export(self.get_queryset(), DOCUMENT_COLUMNS, name="documents", fmt=fmt)
+            queryset = self.get_queryset()
+            return list_export(queryset, DOCUMENT_COLUMNS, name="documents", fmt=fmt, request=request, filterset=self.filterset)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -156,7 +156,7 @@ class AlertListView(RoleRequiredMixin, View):
     def get(self, request):
         filterset = AlertFilter(request.GET or None, queryset=selectors.alert_list())
         if fmt := export_format(request):  # ?export=csv|xlsx: every alert the filters select
-            return list_export(filterset.qs, exports.ALERT_COLUMNS, name="kpi-alerts", fmt=fmt)
+            return list_export(filterset.qs, exports.ALERT_COLUMNS, name="kpi-alerts", fmt=fmt, request=request, filterset=filterset)
         alerts = list(filterset.qs[:200])
         rows = [{"alert": a, "kpi": KPI_BY_CODE[a.kpi], "value": format_value(KPI_BY_CODE[a.kpi], a.value),
                  "cleared_value": format_value(KPI_BY_CODE[a.kpi], a.cleared_value) if a.cleared_at else ""} for a in alerts]

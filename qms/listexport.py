@@ -2,26 +2,32 @@
 assignment and KPI alert lists answer `?export=csv` or `?export=xlsx` with the rows their
 filters select (all of them, not one page), in the list's order.
 
-The rows are read by cursor, a chunk at a time (a fixed number of queries per chunk), and the
-CSV is streamed as it is written, so a 100,000-row export neither waits nor fills the memory.
-The XLSX is written in openpyxl's write-only mode (row by row, to a temporary file) and sent
-when complete; it stops at XLSX_MAX_ROWS rows and says so in its last row. Text cells that a
-spreadsheet would run as a formula are quoted, as in the audit trail's export
-(qms.audit.exports.spreadsheet_text)."""
+The rows are read by cursor, a chunk at a time (a fixed number of queries per chunk), and both
+formats are streamed as they are written (the XLSX by qms.xlsxstream, docs/decisions/0045), so a
+100,000-row export neither waits nor fills the memory. The XLSX stops at XLSX_MAX_ROWS rows and
+says so in its last row. Text cells that a spreadsheet would run as a formula are quoted, as in
+the audit trail's export (qms.audit.exports.spreadsheet_text).
+
+The response announces the number of rows it will hold (X-Total-Count, header row not counted),
+one COUNT before the rows are read: the page's script (static/qms/exports.js) shows the
+download's progress against it. An unknown format or filters that do not validate are refused
+with 400 and nothing is exported (a list whose filters were dropped is not the list asked for)."""
 
 from __future__ import annotations
 
 import csv
 import datetime
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from qms.audit.exports import spreadsheet_text
+from qms.xlsxstream import stream_xlsx
 
 EXPORT_FORMATS = ("csv", "xlsx")
 CHUNK = 500
@@ -36,9 +42,9 @@ class Column:
 
 
 def export_format(request) -> str | None:
-    """The format asked for (csv or xlsx) by ?export=, else None: the page itself."""
-    fmt = request.GET.get("export", "")
-    return fmt if fmt in EXPORT_FORMATS else None
+    """What ?export= asks for, else None: the page itself. A format other than csv or xlsx is
+    returned too, for list_export to refuse."""
+    return request.GET.get("export") or None
 
 
 def _plain(value):
@@ -80,10 +86,39 @@ def _csv_text(value):
     return value
 
 
-def list_export(queryset, columns: list[Column], *, name: str, fmt: str) -> HttpResponse:
-    """The response for ?export=<fmt> of a list: `queryset` is what the list's filters select."""
+def _refuse(request, message: str) -> HttpResponse:
+    return render(request, "400.html", {"exception": message}, status=400)
+
+
+def _filter_errors(filterset) -> str:
+    form = filterset.form
+    return "; ".join(
+        f"{form.fields[name].label or name if name in form.fields else name}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+
+
+def _total(queryset) -> int:
+    if hasattr(queryset, "order_by"):
+        return queryset.order_by().count()
+    return len(queryset)
+
+
+def list_export(
+    queryset, columns: list[Column], *, name: str, fmt: str, request=None, filterset=None
+) -> HttpResponse:
+    """The response for ?export=<fmt> of a list: `queryset` is what the list's filters select,
+    `filterset` (if any) the filters, refused with 400 when they do not validate."""
+    if fmt not in EXPORT_FORMATS:
+        return _refuse(
+            request,
+            f"There is no export as {fmt[:20]!r}: ask for {get_text_list(EXPORT_FORMATS, 'or')}.",
+        )
+    if filterset is not None and filterset.is_bound and not filterset.is_valid():
+        return _refuse(request, f"Nothing was exported: the filters are not valid ({_filter_errors(filterset)}).")
     filename = f"{name}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
     header = [column.header for column in columns]
+    total = _total(queryset)
     if fmt == "csv":
         writer = csv.writer(_Echo())
 
@@ -94,23 +129,21 @@ def list_export(queryset, columns: list[Column], *, name: str, fmt: str) -> Http
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(_xlsx(queryset, columns, header, name), content_type=XLSX_TYPE)
+        total = min(total, XLSX_MAX_ROWS)
+        response = StreamingHttpResponse(
+            stream_xlsx(header, _capped(_rows(queryset, columns)), title=name),
+            content_type=XLSX_TYPE,
+        )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
+    response["X-Total-Count"] = str(total)
+    response["Cache-Control"] = "no-store"
     return response
 
 
-def _xlsx(queryset, columns, header, title) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for count, row in enumerate(_rows(queryset, columns), start=1):
+def _capped(rows: Iterable[list]) -> Iterable[list]:
+    for count, row in enumerate(rows, start=1):
         if count > XLSX_MAX_ROWS:
-            sheet.append([f"Stopped at {XLSX_MAX_ROWS:,} rows: export CSV for the whole list."])
-            break
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+            yield [f"Stopped at {XLSX_MAX_ROWS:,} rows: export CSV for the whole list."]
+            return
+        yield row

@@ -164,7 +164,10 @@ class AssignmentListView(RoleRequiredMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         if fmt := export_format(request):  # ?export=csv|xlsx: every row the filters select
-            return list_export(self.get_queryset(), exports.ASSIGNMENT_COLUMNS, name="training-assignments", fmt=fmt)
+            queryset = self.get_queryset()
+            return list_export(
+                queryset, exports.ASSIGNMENT_COLUMNS, name="training-assignments", fmt=fmt, request=request, filterset=self.filterset
+            )
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
