@@ -49,9 +49,9 @@ check: lint
 bench: install
 	bash bench/run.sh $(if $(SCALE),--scale $(SCALE),) $(if $(PEER),--peer,)
 
-## make bench-growth: the 10k and 100k databases of two earlier runs measured side by side.
+## make bench-growth [SCALE=1m]: the 10k and 100k (or 100k and 1m) databases of two earlier runs measured side by side.
 bench-growth: install
-	bash bench/growth.sh
+	bash bench/growth.sh $(if $(SCALE),--large $(SCALE),)
 
 smoke: install
 	bash scripts/smoke_run.sh

@@ -13,7 +13,6 @@ import decimal
 import json
 import operator
 import os
-import time
 
 from django.db import connection
 
@@ -104,32 +103,47 @@ class Rows:
     def __len__(self):
         return len(self.rows)
 
-    def copy(self) -> int:
-        """COPY the rows into the table; returns how many. For a large load the table's plain
-        (non-unique) indexes are dropped first and built again afterwards, in the same
-        transaction: building an index once is much cheaper than updating 15 of them per row."""
-        if not self.rows:
-            return 0
-        columns = ", ".join(f'"{f.column}"' for f in self.fields)
+    def iter_rows(self):
+        """The rows as COPY writes them (JSON columns as JSON text)."""
         json_columns = self.json_columns
+        if not json_columns:
+            return iter(self.rows)
+        return self._with_json(json_columns)
+
+    def _with_json(self, json_columns):
+        for row in self.rows:
+            row = list(row)
+            for i in json_columns:
+                if row[i] is not None:
+                    row[i] = json.dumps(row[i])
+            yield row
+
+    def copy(self, *, defer_indexes: bool = False) -> tuple[int, list[str]]:
+        """COPY the rows into the table; returns how many, and the definitions of the indexes
+        left to build. For a large load the table's plain (non-unique) indexes are dropped first:
+        building an index once is much cheaper than updating 15 of them per row. They are built
+        again right after, in the same transaction, or (`defer_indexes`) by the caller, on another
+        connection once this transaction has committed (bench/seed/load.py)."""
+        if not self.rows:
+            return 0, []
+        columns = ", ".join(f'"{f.column}"' for f in self.fields)
         table = self.model._meta.db_table
         rebuild = drop_plain_indexes(table) if len(self.rows) >= BULK_INDEX_THRESHOLD else []
+        count = 0
+        rows = self.iter_rows()
         with connection.cursor() as cursor, cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-            for row in self.rows:
-                if json_columns:
-                    row = list(row)
-                    for i in json_columns:
-                        if row[i] is not None:
-                            row[i] = json.dumps(row[i])
-                copy.write_row(row)
-        if rebuild:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+                count += 1
+        if rebuild and not defer_indexes:
             with connection.cursor() as cursor:
                 for definition in rebuild:
                     cursor.execute(definition)
+            rebuild = []
         reset_sequence(self.model)
-        count = len(self.rows)
         self.rows = []
-        return count
+        return count, rebuild
 
 
 # Tables loaded with at least this many rows get their plain indexes rebuilt (CI sets it low).
@@ -183,8 +197,10 @@ class ChainedRows(Rows):
         self.hash_position = self.index["entry_hash"]
         self.pk_position = self.index[self.pk]
 
-    def link(self) -> None:
-        """Sort by time, give ids in that order, and compute prev_hash and entry_hash."""
+    def iter_rows(self):
+        """Sort by time, give ids in that order, and compute prev_hash and entry_hash, row by row
+        as COPY takes them (no second copy of the table in memory). The chain's start is read
+        here, before the COPY begins (the connection runs nothing else during a COPY)."""
         pk = self.pk_position
         renumber = self.sort_key is not None
         if renumber:
@@ -197,13 +213,19 @@ class ChainedRows(Rows):
                 f'SELECT "entry_hash" FROM "{self.model._meta.db_table}" ORDER BY "{self.model._meta.pk.column}" DESC LIMIT 1'
             )
             found = cursor.fetchone()
-        prev = found[0] if found else ""
-        next_id = table_max(self.model) + 1
+        return self._linked(found[0] if found else "", table_max(self.model) + 1)
+
+    def _linked(self, prev: str, next_id: int):
+        pk = self.pk_position
+        renumber = self.sort_key is not None
         names, getter, special = self.chain_names, self.chain_getter, self.chain_special
         prev_pos, hash_pos = self.prev_position, self.hash_position
-        linked = []
-        for row in self.rows:
-            row = list(row)
+        json_columns = self.json_columns
+        dumps = json.dumps
+        rows = self.rows
+        for position in range(len(rows)):
+            row = list(rows[position])
+            rows[position] = None  # each row is held once: the table's memory goes as it is written
             if renumber:
                 row[pk] = next_id
                 next_id += 1
@@ -220,14 +242,10 @@ class ChainedRows(Rows):
                 else:
                     values[i] = str(value)
             prev = row[hash_pos] = chain_hash(dict(zip(names, values, strict=True)))
-            linked.append(tuple(row))
-        self.rows = linked
-
-    def copy(self) -> int:
-        started = time.perf_counter()
-        self.link()
-        self.link_seconds = time.perf_counter() - started
-        return super().copy()
+            for i in json_columns:
+                if row[i] is not None:
+                    row[i] = dumps(row[i])
+            yield row
 
 
 class HistoryRows(ChainedRows):

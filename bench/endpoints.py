@@ -74,6 +74,12 @@ TRAIL_SEARCH = "q=alarm+does+not+sound"
 COMPLAINT_SEARCH = "search=sterilisation"
 
 
+def kpi_period(days: int) -> str:
+    """The KPI API's query for the `days` up to today (the seed's data ends today)."""
+    today = dt.date.today()
+    return f"?from={today - dt.timedelta(days=days)}&to={today}"
+
+
 def endpoints(meta: dict) -> list[Endpoint]:
     detail = meta["detail_complaint"]
     return [
@@ -96,6 +102,9 @@ def endpoints(meta: dict) -> list[Endpoint]:
         Endpoint("complaint_list_search", "GET", "/complaints/?" + COMPLAINT_SEARCH, note="full text, ranked, a word only descriptions hold"),
         Endpoint("complaint_api_search", "GET", "/api/v1/complaints/?" + COMPLAINT_SEARCH, note="the same search through the API"),
         Endpoint("training_matrix", "GET", "/training/matrix/"),
+        Endpoint("my_work", "GET", "/", note="My work: everything waiting for the bench manager"),
+        Endpoint("kpi_api_90d", "GET", "/api/v1/metrics/kpis/" + kpi_period(90), note="every KPI over the last 90 days"),
+        Endpoint("kpi_api_2y", "GET", "/api/v1/metrics/kpis/" + kpi_period(730), note="every KPI over the last 2 years"),
         Endpoint("complaint_create", "POST", "/complaints/new/", ok=(302,), form="create"),
         Endpoint("complaint_transition", "POST", "/complaints/{id}/transition/", ok=(302,), form="transition"),
     ]

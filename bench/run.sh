@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The benchmark harness: `make bench [SCALE=10k|100k] [PEER=1]` (see bench/README.md).
+# The benchmark harness: `make bench [SCALE=10k|100k|1m] [PEER=1]` (see bench/README.md).
 #
 #   bash bench/run.sh [--scale 10k] [--peer] [--reuse] [--seq 200] [--conc 8] [--duration 20]
-#                     [--no-sweep] [--no-http] [--no-sq-auto] [--db NAME] [--port 8010] [--verify-trail] [--drop] [--warmup 5]
+#                     [--no-sweep] [--no-http] [--no-sq-auto] [--sq-auto] [--db NAME] [--port 8010] [--verify-trail] [--drop]
+#                     [--warmup 5] [--writes] [--writes-duration 60] [--sweep-in-place]
 #
 # 1. seeds a separate PostgreSQL database (qms_bench_<scale>; migrations first, then bulk COPY),
 # 2. counts SQL queries per request in-process,
 # 3. serves the app with gunicorn (2 sync workers, DEBUG off) on 127.0.0.1 and measures each
 #    endpoint over HTTP as the bench manager (200 sequential requests, 8 clients for 20 s);
-#    with --peer, django-helpdesk's matching page is measured right after each of ours,
+#    with --peer, django-helpdesk's matching page is measured right after each of ours; with
+#    --writes, 8 clients create complaints and take transitions for 60 s (bench/write_load.py),
 # 4. times one SLA escalation sweep on a throwaway copy of the database, and the automatic
 #    evaluation of every interaction (then nothing new, then --new entries) on another,
 # 5. writes bench/results/<date>-<scale>.md (raw JSON in bench/results/raw/<scale>/).
@@ -23,7 +25,8 @@ if [ -z "${BENCH_RUNNING_COPY:-}" ]; then
 fi
 trap 'rm -f "$BENCH_RUNNING_COPY"' EXIT
 
-SEQ_MAX=${SEQ_MAX_SECONDS:-120}; WARMUP=5; SCALE=10k; PEER=0; REUSE=0; SEQ=200; CONC=8; DURATION=20; PORT=8010; SWEEP=1; SQ_AUTO=1; HTTP=1; DB=""; DROP=0; VERIFY=0
+SEQ_MAX=${SEQ_MAX_SECONDS:-120}; WARMUP=5; SCALE=10k; PEER=0; REUSE=0; SEQ=200; CONC=8; DURATION=20; PORT=8010; SWEEP=1; SQ_AUTO=""; HTTP=1; DB=""; DROP=0; VERIFY=0
+WRITES=0; WRITES_DURATION=60; SWEEP_IN_PLACE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) SCALE=$2; shift 2 ;;
@@ -37,6 +40,10 @@ while [ $# -gt 0 ]; do
     --db) DB=$2; shift 2 ;;
     --no-sweep) SWEEP=0; shift ;;
     --no-sq-auto) SQ_AUTO=0; shift ;;
+    --sq-auto) SQ_AUTO=1; shift ;;
+    --writes) WRITES=1; shift ;;  # writes under load (bench/write_load.py), after the pages
+    --writes-duration) WRITES=1; WRITES_DURATION=$2; shift 2 ;;
+    --sweep-in-place) SWEEP_IN_PLACE=1; shift ;;  # the sweep rewrites this database instead of a copy (last step)
     --no-http) HTTP=0; shift ;;
     --drop) DROP=1; shift ;;  # drop the database at the end (CI)
     --verify-trail) VERIFY=1; shift ;;  # also run manage.py verify_audit_trail over every chain
@@ -44,6 +51,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# At 1M a copy of the database is about 20 GB and minutes of disk writing: the automatic
+# evaluation (which needs one) is left out unless asked for, and --sweep-in-place spares the other.
+if [ -z "$SQ_AUTO" ]; then if [ "$SCALE" = 1m ]; then SQ_AUTO=0; else SQ_AUTO=1; fi; fi
 PY="${PY:-$ROOT/.venv/bin/python}"
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 DB="${DB:-qms_bench_$SCALE}"
@@ -103,7 +113,7 @@ print(f"machine [{label}]: load average {' '.join(data['load'][-1]['loadavg'])}"
 EOF
 }
 
-rm -f "$RAW/machine.json" "$RAW/http.json" "$RAW"/peer_http_*.json "$RAW/sweep.json" "$RAW/sq_auto.json"
+rm -f "$RAW/machine.json" "$RAW/http.json" "$RAW"/peer_http_*.json "$RAW/sweep.json" "$RAW/sq_auto.json" "$RAW/writes.json"
 machine start
 
 # --- 1. seed ------------------------------------------------------------------------------
@@ -167,6 +177,10 @@ if [ "$HTTP" = 1 ]; then
     "$PY" -m bench.http_bench --base "http://127.0.0.1:$PORT" --meta "$RAW/seed.json" --seq "$SEQ" --conc "$CONC" \
       --duration "$DURATION" --warmup "$WARMUP" --seq-max-seconds "$SEQ_MAX" --out "$RAW/http.json" || echo "!! some requests failed"
   fi
+  if [ "$WRITES" = 1 ]; then
+    "$PY" -m bench.write_load --base "http://127.0.0.1:$PORT" --meta "$RAW/seed.json" --clients "$CONC" \
+      --duration "$WRITES_DURATION" --out "$RAW/writes.json" || echo "!! writes under load: errors or a failed integrity check"
+  fi
   machine measured
   stop_ours
   if [ "$PEER" = 1 ]; then
@@ -177,7 +191,7 @@ if [ "$HTTP" = 1 ]; then
 fi
 
 # --- 4. SLA sweep on a throwaway copy ----------------------------------------------------------
-if [ "$SWEEP" = 1 ]; then
+if [ "$SWEEP" = 1 ] && [ "$SWEEP_IN_PLACE" = 0 ]; then
   COPY="${DB}_sweep"
   psql_admin -c "DROP DATABASE IF EXISTS \"$COPY\"" -c "CREATE DATABASE \"$COPY\" TEMPLATE \"$DB\""
   DUE=$("$PY" -c "import json; print(min(1000, json.load(open('$RAW/seed.json'))['complaints'] // 10))")
@@ -190,6 +204,12 @@ if [ "$SQ_AUTO" = 1 ]; then
   psql_admin -c "DROP DATABASE IF EXISTS \"$COPY\"" -c "CREATE DATABASE \"$COPY\" TEMPLATE \"$DB\""
   DATABASE_URL="$PG/$COPY" "$PY" -m bench.sq_auto --new "${SQ_NEW_ENTRIES:-1000}" --out "$RAW/sq_auto.json"
   psql_admin -c "DROP DATABASE \"$COPY\""
+fi
+# --- 4c. the sweep on this database itself (--sweep-in-place): it makes every complaint open ------
+if [ "$SWEEP" = 1 ] && [ "$SWEEP_IN_PLACE" = 1 ]; then
+  DUE=$("$PY" -c "import json; print(min(1000, json.load(open('$RAW/seed.json'))['complaints'] // 10))")
+  "$PY" -m bench.sweep --due "$DUE" --out "$RAW/sweep.json"
+  echo "!! $DB now has every complaint open (the sweep's preparation): reseed before measuring pages again"
 fi
 machine end
 

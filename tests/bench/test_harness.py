@@ -71,7 +71,8 @@ def test_harness_runs_at_1k(template_database, tmp_path):
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     command = ["bash", "bench/run.sh", "--scale", "1k", "--db", db, "--port", str(free_port()),
-               "--seq", "2", "--conc", "2", "--duration", "0.5", "--warmup", "1", "--verify-trail", "--drop"]
+               "--seq", "2", "--conc", "2", "--duration", "0.5", "--warmup", "1", "--verify-trail", "--drop",
+               "--writes-duration", "1"]
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     finally:
@@ -99,6 +100,13 @@ def test_harness_runs_at_1k(template_database, tmp_path):
         assert result["seq"]["n"] == 2 and result["conc"]["n"] > 0, name
     assert http["transition_check"]["posted"] == http["transition_check"]["taken"] > 0
 
+    # Writes under load (bench/write_load.py): every write has its history and transition rows
+    # and the hash chains verify past the rows written.
+    writes = json.loads((raw / "writes.json").read_text())
+    assert writes["integrity"]["ok"], writes["integrity"]
+    assert writes["integrity"]["complaints_created"] > 0 and writes["integrity"]["transition_posts"] > 0
+    assert writes["integrity"]["chains"]["complaints_historicalcomplaint"]["broken"] == 0
+
     sweep = json.loads((raw / "sweep.json").read_text())
     assert sweep["prepared"]["due"] == 100
     assert sweep["first_run"]["steps_taken"] == 100
@@ -113,5 +121,6 @@ def test_harness_runs_at_1k(template_database, tmp_path):
     [report] = reports.glob("*-1k.md")
     text = report.read_text()
     assert "## Targets" in text and "complaint_detail" in text and "SLA escalation sweep" in text
+    assert "## Writes under load" in text and "Integrity afterwards: **intact**" in text
     assert "audit trail free-text search (?q=) p50 under 300 ms" in text
     assert "complaint list full-text search (?search=) p50 under 100 ms" in text
