@@ -107,6 +107,26 @@ def ensure_search_indexes(using: str = "default", **kwargs) -> None:
             cursor.execute(index_sql(historical))
 
 
+# The signatures and the security events have their own trigram index, made by migration
+# qms 0013 over this same expression of these columns (issue 19: without it the signatures'
+# arm of a search read every signature, 955k at 1M complaints, to find none).
+SIGNATURE_COLUMNS = ["record_repr", "meaning", "reason", "signer_name"]
+SECURITY_COLUMNS = ["username", "detail", "path"]
+
+
+def columns_filter(qs, columns: list[str], text: str, *, or_match: models.Q | None = None):
+    """`qs` (signatures, security events) narrowed to the rows whose `columns` hold `text`,
+    through the table's trigram index on PostgreSQL (the expression of migration qms 0013)."""
+    if connection.vendor != "postgresql":
+        match = models.Q()
+        for name in columns:
+            match |= models.Q(**{f"{name}__icontains": text})
+    else:
+        qs = qs.annotate(trail_text=SearchText(columns))
+        match = models.Q(trail_text__contains=text.upper())
+    return qs.filter(match | or_match if or_match is not None else match)
+
+
 def text_filter(qs, historical, text: str, *, or_match: models.Q | None = None):
     """`qs` narrowed to the rows whose text holds `text` (case-insensitive), through the
     trigram index on PostgreSQL; `or_match` also matches (the acting user's name)."""

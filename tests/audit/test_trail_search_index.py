@@ -81,3 +81,50 @@ def test_ensure_search_indexes_is_idempotent_and_replaces_an_outdated_index():
             [table],
         )
         assert [row[0] for row in cursor.fetchall()] == [search.index_name(historical)]
+
+
+def test_signature_and_security_search_is_answered_by_their_indexes(administrator):
+    """Issue 19: the signatures' arm of `?q=` read every signature (joined to its signer) at 1M
+    complaints; it now filters on the expression of the trigram index of migration qms 0013."""
+    from qms.audit.selectors.sources import SecuritySource, SignatureSource
+
+    for source, index in (
+        (SignatureSource(), "trail_q_qms_signature"),
+        (SecuritySource(), "trail_q_qms_securityevent"),
+    ):
+        qs = source.keys(source.queryset(TrailFilter(text="alarm does not sound")).order_by(), 0)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            plan = qs.order_by("-trail_at")[:51].explain()
+        assert index in plan, plan
+
+
+def test_signature_found_by_its_reason_and_by_its_signers_user_name(administrator):
+    from django.contrib.contenttypes.models import ContentType
+
+    from qms.models import Signature
+
+    department = Department(name="Packaging")
+    set_history(department, user=administrator, reason="Opened")
+    department.save()
+    Signature.objects.create(
+        content_type=ContentType.objects.get_for_model(Department),
+        object_id=department.pk,
+        record_repr="Packaging",
+        signer=administrator,
+        signer_name="Ada Admin",
+        meaning="approval",
+        reason="Alarm does not sound on line 3",
+        content_hash="0" * 64,
+    )
+
+    def signed(text):
+        return [
+            e.reason
+            for e in AuditTrail(TrailFilter(text=text, model="qms.signature")).page(50).entries
+        ]
+
+    assert signed("ALARM does not") == ["Alarm does not sound on line 3"]
+    assert signed(administrator.get_username()) == ["Alarm does not sound on line 3"]
+    assert signed("nothing like it") == []

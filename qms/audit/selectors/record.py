@@ -66,10 +66,20 @@ def signatures_and_transitions(record) -> tuple[list, list]:
     people = get_user_model()._base_manager.filter(
         Q(pk__in=signatures.values("signer_id")) | Q(pk__in=transitions.values("actor_id"))
     )
-    fetched = bulk_rows([RowRequest("signatures", signatures), RowRequest("transitions", transitions), RowRequest("people", people)])
+    fetched = bulk_rows(
+        [
+            RowRequest("signatures", signatures),
+            RowRequest("transitions", transitions),
+            RowRequest("people", people),
+        ]
+    )
     people_by_id = {person.pk: person for person, _extra in fetched.get("people", [])}
-    signature_list = sorted((row for row, _extra in fetched.get("signatures", [])), key=lambda s: (s.signed_at, s.pk))
-    transition_list = sorted((row for row, _extra in fetched.get("transitions", [])), key=lambda t: (t.at, t.pk))
+    signature_list = sorted(
+        (row for row, _extra in fetched.get("signatures", [])), key=lambda s: (s.signed_at, s.pk)
+    )
+    transition_list = sorted(
+        (row for row, _extra in fetched.get("transitions", [])), key=lambda t: (t.at, t.pk)
+    )
     link_related(signature_list, "signer", people_by_id)
     link_related(transition_list, "actor", people_by_id)
     link_related(transition_list, "signature", {sig.pk: sig for sig in signature_list})

@@ -67,7 +67,9 @@ class HistorySource:
         if flt.text:
             # Indexed (qms.audit.search); the acting user's name through the users' table.
             qs = search.text_filter(
-                qs, self.model, flt.text,
+                qs,
+                self.model,
+                flt.text,
                 or_match=Q(history_user_id__in=text_user_ids) if text_user_ids else None,
             )
         return qs
@@ -157,7 +159,7 @@ class SignatureSource:
     date_field = "signed_at"
     key_field = "id"
 
-    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None):
+    def queryset(self, flt: TrailFilter, *, user_ids=None, record_ids=None, text_user_ids=None):
         if flt.action and flt.action != "signed":
             return None
         qs = Signature.objects.all()
@@ -194,12 +196,14 @@ class SignatureSource:
         if flt.until:
             qs = qs.filter(signed_at__lt=flt.until)
         if flt.text:
-            qs = qs.filter(
-                Q(record_repr__icontains=flt.text)
-                | Q(meaning__icontains=flt.text)
-                | Q(reason__icontains=flt.text)
-                | Q(signer_name__icontains=flt.text)
-                | Q(signer__username__icontains=flt.text)
+            # Indexed (qms.audit.search); the signer's user name through the users' table.
+            if text_user_ids is None:
+                text_user_ids = search.users_named(flt.text)
+            qs = search.columns_filter(
+                qs,
+                search.SIGNATURE_COLUMNS,
+                flt.text,
+                or_match=Q(signer_id__in=text_user_ids) if text_user_ids else None,
             )
         return qs
 
@@ -270,11 +274,7 @@ class SecuritySource:
         if flt.until:
             qs = qs.filter(at__lt=flt.until)
         if flt.text:
-            qs = qs.filter(
-                Q(username__icontains=flt.text)
-                | Q(detail__icontains=flt.text)
-                | Q(path__icontains=flt.text)
-            )
+            qs = search.columns_filter(qs, search.SECURITY_COLUMNS, flt.text)
         return qs
 
     def keys(self, qs, index: int):

@@ -94,8 +94,10 @@ class AuditTrail:
         for index, source in enumerate(self.sources):
             if user_ids is not None and not user_ids and source.kind != "security":
                 continue
-            if source.kind == "history":
-                qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids, text_user_ids=text_user_ids)
+            if source.kind in ("history", "signature"):
+                qs = source.queryset(
+                    flt, user_ids=user_ids, record_ids=record_ids, text_user_ids=text_user_ids
+                )
             else:
                 qs = source.queryset(flt, user_ids=user_ids, record_ids=record_ids)
             if qs is not None:
@@ -125,7 +127,11 @@ class AuditTrail:
             return list(arms[0][start:stop])
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (make run) refuses LIMIT inside a UNION's arms: merge the arms here.
-            rows = sorted((row for qs in arms for row in qs), key=lambda r: (r[2], r[0], r[1]), reverse=not newer)
+            rows = sorted(
+                (row for qs in arms for row in qs),
+                key=lambda r: (r[2], r[0], r[1]),
+                reverse=not newer,
+            )
             return rows[start:stop]
         return list(arms[0].union(*arms[1:], all=True).order_by(*order)[start:stop])
 
