@@ -30,6 +30,7 @@ curl -fsS -c "$JAR" -b "$JAR" "http://127.0.0.1:$PORT/" -o "$WORK/home.html"
 grep -q "My work" "$WORK/home.html" || { echo "logged-in home page not shown"; head -40 "$WORK/home.html"; exit 1; }
 grep -q "Maria Manager" "$WORK/home.html" || { echo "not logged in as the demo manager"; exit 1; }
 grep -q "Demo data ready" "$LOG" || { echo "demo data was not loaded"; exit 1; }
+echo "smoke: $(grep -m1 '^Loaded in' "$LOG") Load average: $(cut -d' ' -f1-3 /proc/loadavg)."
 # The main pages answer 200 on SQLite too (the suite runs on PostgreSQL; vendor-specific SQL
 # must have a fallback here). Record pages: the first link of each list.
 get() { curl -sS -c "$JAR" -b "$JAR" -o "$WORK/page.html" -w "%{http_code}" "http://127.0.0.1:$PORT$1"; }
