@@ -458,7 +458,13 @@ class Communication(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["complaint", "at"], name="complaints_comm_idx")]
+        indexes = [
+            models.Index(fields=["complaint", "at"], name="complaints_comm_idx"),
+            # The service-quality KPIs count a period's entries by `at` (sq_auto_coverage,
+            # sq_human_coverage): with the id in the index an index-only scan reads only the
+            # window, not the whole log (issue 19: 63 -> 10 ms at 100k for the dashboard's window).
+            models.Index(fields=["at", "id"], name="complaints_comm_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"
