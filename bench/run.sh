@@ -132,7 +132,7 @@ VAC=$(awk "BEGIN{print $(date +%s.%N) - $t0}"); echo "VACUUM ANALYZE: $VAC s"; e
 machine seeded
 if [ "$VERIFY" = 1 ]; then
   t0=$(date +%s.%N)
-  "$PY" manage.py verify_audit_trail --no-store | tee "$RAW/verify_audit_trail.txt"
+  "$PY" manage.py verify_audit_trail --full --no-store | tee "$RAW/verify_audit_trail.txt"
   echo "verify_audit_trail: $(awk "BEGIN{print $(date +%s.%N) - $t0}") s" | tee -a "$RAW/verify_audit_trail.txt"
 fi
 

@@ -19,8 +19,18 @@ app.autodiscover_tasks()
 # Every periodic task of the product, by its stable task name. Each app adds its sweeps here.
 BEAT_SCHEDULE = {
     "deliver-pending-outbox": {"task": "qms.deliver_pending_outbox", "schedule": 60.0},
-    # Tamper evidence (issue 8): re-compute every audit-trail hash chain at night.
-    "verify-audit-trail": {"task": "qms.verify_audit_trail", "schedule": crontab(hour=2, minute=30)},
+    # Tamper evidence (issue 8): re-compute the audit-trail hash chains at night, from the last
+    # anchors on from Monday to Saturday, every row from the start on Sunday (decision 0050).
+    "verify-audit-trail": {
+        "task": "qms.verify_audit_trail",
+        "schedule": crontab(hour=2, minute=30, day_of_week="mon-sat"),
+        "kwargs": {"full": False},
+    },
+    "verify-audit-trail-full": {
+        "task": "qms.verify_audit_trail",
+        "schedule": crontab(hour=2, minute=30, day_of_week="sun"),
+        "kwargs": {"full": True},
+    },
     # capa: recurrence reopen, effectiveness-check reminders, overdue-action escalation.
     "capa-sweep": {"task": "capa.sweep", "schedule": 300.0},
     "escalate-complaints": {"task": "complaints.escalate_complaints", "schedule": 60.0},

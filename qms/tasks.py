@@ -26,9 +26,10 @@ def deliver_pending_outbox() -> int:
 
 
 @shared_task(name="qms.verify_audit_trail")
-def verify_audit_trail() -> bool:
-    """Nightly: re-compute every hash chain and store the result for the audit trail page."""
+def verify_audit_trail(full: bool = False) -> bool:
+    """Beat: re-compute the hash chains and store the result for the audit trail page; nightly
+    from the last anchors on, weekly `full` from every chain's first row (decision 0050)."""
     from qms.audit.models import AuditVerification
     from qms.audit.verify import verify_audit_trail as verify
 
-    return verify(triggered_by=AuditVerification.Trigger.SCHEDULE).is_intact
+    return verify(triggered_by=AuditVerification.Trigger.SCHEDULE, incremental=not full).is_intact

@@ -29,8 +29,15 @@ SimpleHistoryAdmin.history_form_view = read_only_history_form_view
 
 @admin.register(AuditVerification)
 class AuditVerificationAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "is_intact", "tables_checked", "rows_checked", "triggered_by"]
-    list_filter = ["is_intact", "triggered_by"]
+    list_display = [
+        "started_at",
+        "kind",
+        "is_intact",
+        "tables_checked",
+        "rows_checked",
+        "triggered_by",
+    ]
+    list_filter = ["is_intact", "kind", "triggered_by"]
 
     def has_add_permission(self, request):
         return False

@@ -204,6 +204,9 @@ class AuditTrailView(GenericAPIView):
 class VerificationSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     is_intact = serializers.BooleanField(allow_null=True, help_text="null before the first verification run")
+    kind = serializers.CharField(
+        allow_null=True, help_text="full (every row re-hashed) or incremental (from the last anchors on); null before the first run"
+    )
     tables_checked = serializers.IntegerField()
     rows_checked = serializers.IntegerField()
     breaks = serializers.JSONField()
@@ -214,7 +217,7 @@ class VerificationSerializer(serializers.Serializer):
 
 
 NEVER_VERIFIED = {
-    "finished_at": None, "is_intact": None, "tables_checked": 0, "rows_checked": 0, "breaks": [],
+    "finished_at": None, "is_intact": None, "kind": None, "tables_checked": 0, "rows_checked": 0, "breaks": [],
     "acknowledged_breaks": [], "acknowledged_by": None, "acknowledged_at": None, "acknowledgement_reason": None,
 }
 
@@ -226,6 +229,7 @@ def verification_as_api_data(verification) -> dict | None:
     return {
         "finished_at": verification.finished_at,
         "is_intact": verification.is_intact,
+        "kind": verification.kind,
         "tables_checked": verification.tables_checked,
         "rows_checked": verification.rows_checked,
         "breaks": verification.breaks,

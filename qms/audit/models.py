@@ -17,11 +17,18 @@ class AuditVerification(models.Model):
         SCHEDULE = "schedule", "Nightly schedule"
         TEST = "test", "Test"
 
+    class Kind(models.TextChoices):
+        # Decision 0050: a full run re-hashes every row; an incremental one the rows from each
+        # chain's last anchor on (nightly), counting those before it.
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental"
+
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     is_intact = models.BooleanField()
     tables_checked = models.PositiveIntegerField(default=0)
-    rows_checked = models.PositiveBigIntegerField(default=0)
+    rows_checked = models.PositiveBigIntegerField(default=0)  # rows whose hash this run re-computed
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FULL)
     breaks = models.JSONField(default=list, blank=True)  # the first break of each broken table
     anchors = models.JSONField(default=dict, blank=True)  # {table: {"pk", "hash", "rows"}}
     triggered_by = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.COMMAND)
@@ -39,7 +46,13 @@ class AuditVerification(models.Model):
 
     def __str__(self):
         state = "intact" if self.is_intact else "BROKEN"
-        return f"Audit trail verification {self.started_at:%Y-%m-%d %H:%M}: {state}"
+        return f"Audit trail verification ({self.kind}) {self.started_at:%Y-%m-%d %H:%M}: {state}"
+
+    @property
+    def rows_in_chains(self) -> int:
+        """Every row of the chains up to this run's anchors (an incremental run re-hashed only
+        `rows_checked` of them)."""
+        return sum(anchor.get("rows") or 0 for anchor in (self.anchors or {}).values())
 
     @property
     def first_break(self) -> dict | None:

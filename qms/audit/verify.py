@@ -9,6 +9,12 @@ external anchor log (qms.audit.anchors). The next run checks both, so cutting ro
 of a table, or re-hashing every row after a changed one and storing a fresh "intact"
 verification, is caught as well (issue 15).
 
+A run is full (every row of every chain re-hashed) or incremental (decision 0050): each chain
+is walked from its oldest anchor onwards (the anchor row re-hashed and linked to the row before
+it, the rows behind it only counted in SQL), so the nightly run costs the rows written since the
+last one. An incremental run cannot see a row behind the anchors whose content or hash was
+changed without re-hashing every later row up to the anchor; the weekly full run does.
+
 A break stays reported on every later run, whatever the database says, until a Quality Manager
 acknowledges it with an electronic signature (qms.audit.services.audit_breaks_acknowledge).
 """
@@ -65,6 +71,8 @@ class TableResult:
     first_break: dict | None = None  # the first break not acknowledged by a Quality Manager
     acknowledged: list[dict] = field(default_factory=list)  # acknowledged breaks still seen
     anchor: dict = field(default_factory=dict)
+    verified: int = 0  # rows re-hashed by this run (all of them, unless it resumed)
+    resumed_from: int | None = None  # the anchored row an incremental walk started at
     # Rows written before the table was chained (no hashes, all before the first chained row).
     unchained_before_chain: int = 0
 
@@ -151,20 +159,33 @@ def _log_break(problem: str, *, line=None, detail: str = "", at=None) -> dict:
     return item
 
 
-def verify_table(model, anchors: dict | None = None, *, acknowledged: set[str] = frozenset(), chunk_size: int = 2000) -> TableResult:
+def verify_table(
+    model, anchors: dict | None = None, *, acknowledged: set[str] = frozenset(), chunk_size: int = 2000, incremental: bool = False
+) -> TableResult:
     """Walk one chained table in insertion (primary key) order; memory stays flat.
 
     `anchors` maps a source (EXTERNAL, INTERNAL) to what a run saw of this table: its newest
     row's id ("pk"), that row's hash and the number of rows up to it. A row that is gone, has
     another hash, or sits behind another number of rows is a break, even where the chain itself
-    links up again (someone re-hashed the rows after the one they changed)."""
+    links up again (someone re-hashed the rows after the one they changed).
+
+    `incremental`: start at the oldest of those anchored rows instead of the first row (see
+    _resume_point); without an anchor the whole table is walked."""
     result = TableResult(table=model._meta.db_table, model=model._meta.label_lower)
     pk_name = model._meta.pk.attname
     pending = {source: anchor for source, anchor in (anchors or {}).items() if anchor and anchor.get("pk") is not None}
     expected_prev, previous = "", None
     hash_before_previous = None
-    for row in model._base_manager.order_by(pk_name).iterator(chunk_size=chunk_size):
+    rows = model._base_manager.order_by(pk_name)
+    resume = _resume_point(model, pending) if incremental else None
+    if resume is not None:
+        result.resumed_from, previous, result.rows = resume
+        rows = rows.filter(**{f"{pk_name}__gte": result.resumed_from})
+        if previous is not None:
+            hash_before_previous, expected_prev = previous.prev_hash, previous.entry_hash
+    for row in rows.iterator(chunk_size=chunk_size):
         result.rows += 1
+        result.verified += 1
         if previous is None and _written_before_chain(row):
             result.unchained_before_chain += 1
             result.anchor = {"pk": row.pk, "hash": row.entry_hash, "rows": result.rows}
@@ -193,6 +214,28 @@ def verify_table(model, anchors: dict | None = None, *, acknowledged: set[str] =
     for source, anchor in pending.items():
         result.report(_describe(model, None, ANCHOR_MISSING, pk=anchor["pk"], source=source), acknowledged)
     return result
+
+
+def _resume_point(model, anchors: dict) -> tuple[int, object, int] | None:
+    """Where an incremental walk of `model` starts: (the oldest anchored row's id, the row just
+    before it, the number of rows before it), or None to walk the whole table.
+
+    The oldest of the anchors (external log, last stored verification), so that every anchor
+    is still met on the walk and checked: a database owner who stores a verification anchored
+    at the newest row cannot move the start past rows the signed log has not seen. The walk
+    re-hashes the anchored row and checks its link to the row before it; the rows before that
+    are counted in SQL (an index scan, no hashing), so the anchor's row count still catches a
+    row deleted or inserted behind it. Only a rewrite behind the anchor that leaves the anchored
+    row's hash and the count alone goes unseen, until the next full run (decision 0050)."""
+    if not anchors:
+        return None
+    pk_name = model._meta.pk.attname
+    start = min(anchor["pk"] for anchor in anchors.values())
+    behind = model._base_manager.filter(**{f"{pk_name}__lt": start})
+    before = behind.order_by(f"-{pk_name}").first()
+    if before is not None and _written_before_chain(before):
+        return None  # rows from before the chain began: only a walk from the start counts them
+    return start, before, behind.count()
 
 
 def _written_before_chain(row) -> bool:
@@ -232,10 +275,15 @@ def _still_open(log, previous) -> list[dict]:
     return carried
 
 
-def verify_audit_trail(*, triggered_by: str = AuditVerification.Trigger.COMMAND, store: bool = True) -> AuditVerification:
+def verify_audit_trail(
+    *, triggered_by: str = AuditVerification.Trigger.COMMAND, store: bool = True, incremental: bool = False
+) -> AuditVerification:
     """Check every chain against itself, the last stored verification and the newest signed
     anchors of the external log; report every break not yet acknowledged, including those of
-    earlier runs; store the result and append this run's anchors to the log."""
+    earlier runs; store the result and append this run's anchors to the log.
+
+    `incremental`: walk each chain from its anchors onwards (decision 0050); the run is stored
+    as incremental when at least one chain resumed, as full otherwise (the first run)."""
     from qms.audit import anchors as anchor_log
 
     previous = AuditVerification.objects.order_by("-started_at", "-id").first()
@@ -250,6 +298,7 @@ def verify_audit_trail(*, triggered_by: str = AuditVerification.Trigger.COMMAND,
             model,
             {EXTERNAL: external.get(model._meta.db_table), INTERNAL: internal.get(model._meta.db_table)},
             acknowledged=acknowledged,
+            incremental=incremental,
         )
         for model in chained_models()
     ]
@@ -269,7 +318,12 @@ def verify_audit_trail(*, triggered_by: str = AuditVerification.Trigger.COMMAND,
         finished_at=timezone.now(),
         is_intact=not open_breaks,
         tables_checked=len(results),
-        rows_checked=sum(r.rows for r in results),
+        rows_checked=sum(r.verified for r in results),
+        kind=(
+            AuditVerification.Kind.INCREMENTAL
+            if any(r.resumed_from is not None for r in results)
+            else AuditVerification.Kind.FULL
+        ),
         breaks=open_breaks,
         acknowledged_breaks=acknowledged_breaks,
         anchors={r.table: r.anchor for r in results if r.anchor},
@@ -297,6 +351,7 @@ def _write_anchors(verification, results, *, key: bytes) -> None:
             "at": at,
             "tables": verification.tables_checked,
             "rows": verification.rows_checked,
+            "run_kind": verification.kind,
             "is_intact": verification.is_intact,
             "open_breaks": verification.breaks,
         }
@@ -359,6 +414,7 @@ def verification_status() -> AuditVerification | None:
                 is_intact=False,
                 tables_checked=run.get("tables") or 0,
                 rows_checked=run.get("rows") or 0,
+                kind=run.get("run_kind") or AuditVerification.Kind.FULL,
                 breaks=[mismatch, *(run.get("open_breaks") or [])],
                 anchor_log_seq=run["seq"],
             )

@@ -13,10 +13,15 @@ def verification_text(verification) -> str:
         return "Not verified yet: run `manage.py verify_audit_trail` (it also runs nightly)."
     when = format_datetime(verification.finished_at or verification.started_at)
     if verification.is_intact:
-        return f"Intact: every hash chain verified on {when} ({verification.tables_checked} tables, {verification.rows_checked} entries)."
+        if verification.kind == "incremental":
+            return (
+                f"Intact: every hash chain verified on {when} (incremental: {verification.tables_checked} tables, "
+                f"{verification.rows_checked} entries re-hashed from the last anchors on, of {verification.rows_in_chains})."
+            )
+        return f"Intact: every hash chain verified on {when} (full: {verification.tables_checked} tables, {verification.rows_checked} entries)."
     first = verification.first_break or {}
     text = (
-        f"BROKEN on {when}: {len(verification.breaks)} break(s); first in table {first.get('table')}, row {first.get('row_id')}, "
+        f"BROKEN on {when} ({verification.kind} run): {len(verification.breaks)} break(s); first in table {first.get('table')}, row {first.get('row_id')}, "
         f"record {first.get('record_model') or '-'} #{first.get('record_id')}, entry of {first.get('at') or 'unknown time'}: {first.get('message')}"
     )
     acknowledgement = getattr(verification, "acknowledgement", None)

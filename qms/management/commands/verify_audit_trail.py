@@ -1,6 +1,9 @@
 """`manage.py verify_audit_trail`: re-compute every hash chain of the audit trail (each history
 table, the signatures), store the result (the audit trail page shows it) and report the first
-break with its table, record and time. Exits with status 1 when a chain is broken."""
+break with its table, record and time. Exits with status 1 when a chain is broken.
+
+Incremental by default once a run has stored anchors: each chain from its last anchor onwards
+(decision 0050); `--full` re-hashes every chain from its first row."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,10 +16,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-store", action="store_true", help="Do not record this run (a dry check).")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Re-hash every chain from its first row (default: from the last anchors, when a run stored them).",
+        )
 
-    def handle(self, *args, no_store=False, **options):
-        result = verify_audit_trail(triggered_by=AuditVerification.Trigger.COMMAND, store=not no_store)
-        self.stdout.write(f"Checked {result.rows_checked} entries in {result.tables_checked} chained tables.")
+    def handle(self, *args, no_store=False, full=False, **options):
+        result = verify_audit_trail(triggered_by=AuditVerification.Trigger.COMMAND, store=not no_store, incremental=not full)
+        if result.kind == AuditVerification.Kind.INCREMENTAL:
+            self.stdout.write(
+                f"Incremental: checked {result.rows_checked} entries from the last anchors on in {result.tables_checked} chained tables "
+                f"({result.rows_in_chains} in all; `--full` re-hashes every one)."
+            )
+        else:
+            self.stdout.write(f"Full: checked {result.rows_checked} entries in {result.tables_checked} chained tables.")
         if result.is_intact:
             self.stdout.write(self.style.SUCCESS("Audit trail intact: every hash chain verified."))
             return
