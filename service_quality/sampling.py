@@ -1,5 +1,5 @@
 """Sampling (issue 17 item 3): the draws that turn interactions into evaluation tasks, and the
-escalation of overdue tasks. Writes, like services.py; called by the beat tasks.
+escalation of overdue tasks. Writes, like services/; called by the beat tasks.
 
 - Random: N interactions per person per week (Monday to Sunday, local time) from that week's
   interactions, chosen with a generator seeded by (rule, person, week), so a repeated draw
