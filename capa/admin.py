@@ -1,7 +1,6 @@
 """Read-mostly admin (docs/style.md): CAPAs change through the app's services and workflow only."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from capa.models import (
     ActionEvidence,
@@ -11,17 +10,7 @@ from capa.models import (
     Escalation,
     RootCauseAnalysis,
 )
-
-
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from qms.admin import ReadOnlyHistoryAdmin
 
 
 @admin.register(Capa)

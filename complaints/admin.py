@@ -4,7 +4,6 @@ shown read-only, because their writes go through the workflow and the services."
 
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from complaints.models import (
     Attachment,
@@ -20,18 +19,7 @@ from complaints.models import (
     SlaPolicy,
     Survey,
 )
-from qms.admin import NoDeleteAdmin, ReadOnlyAdmin
-
-
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from qms.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
 
 @admin.register(Complaint)

@@ -3,7 +3,6 @@ which call the services (docs/style.md: the admin is never a way around the work
 version could not be changed here anyway: the database refuses it (migration 0002)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from documents.models import (
     Document,
@@ -12,18 +11,10 @@ from documents.models import (
     ReviewReminder,
     VersionSignoff,
 )
+from qms import admin as qms_admin
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class ReadOnlyHistoryAdmin(qms_admin.ReadOnlyHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history's "revert to this version" form is a write: refuse it.
         from django.core.exceptions import PermissionDenied
@@ -60,15 +51,6 @@ class PeriodicReviewAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(ReviewReminder)
-class ReviewReminderAdmin(admin.ModelAdmin):
+class ReviewReminderAdmin(qms_admin.ReadOnlyAdmin):
     list_display = ["document", "due_on", "kind", "level", "sent_at", "recipients"]
     list_select_related = ["document"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -79,7 +79,7 @@ class DocumentListView(RoleRequiredMixin, ListView):
             document.review_state = selectors.review_state(document, today)
         context["filter"] = self.filterset
         context["sees_all"] = selectors.sees_all_versions(self.request.user)
-        context["may_write"] = qms_roles.has_role(self.request.user, *qms_roles.QUALITY) and not qms_roles.is_read_only(self.request.user)
+        context["may_write"] = qms_roles.may_act(self.request.user, *qms_roles.QUALITY)
         return context
 
 
@@ -158,7 +158,7 @@ class DocumentDetailView(RoleRequiredMixin, DocumentMixin, TemplateView):
                 signatures=signatures,
                 history_entries=record_history(document, limit=30, known=versions),
                 periodic_reviews=list(document.periodic_reviews.select_related("reviewed_by", "version")[:20]),
-                may_write=qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user),
+                may_write=qms_roles.may_act(user, *qms_roles.QUALITY),
                 may_review=(user.pk == document.owner_id or qms_roles.has_role(user, qms_roles.MANAGER)) and not qms_roles.is_read_only(user),
                 review_form=PeriodicReviewForm(),
             )
@@ -499,7 +499,7 @@ class ApprovalMatrixView(RoleRequiredMixin, TemplateView):
         history = ApprovalRule.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
         return super().get_context_data(
             rules=selectors.approval_matrix(), history=list(history),
-            may_change=qms_roles.has_role(user, qms_roles.MANAGER) and not qms_roles.is_read_only(user), **kwargs,
+            may_change=qms_roles.may_act(user, qms_roles.MANAGER), **kwargs,
         )
 
 

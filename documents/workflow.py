@@ -76,14 +76,14 @@ def _signers(ids: list[int], field: str):
     if len(users) != len(ids):
         raise ValidationFailed.on(field, "Some of the people named are unknown or inactive.")
     for user in users:
-        if not qms_roles.has_role(user, *qms_roles.QUALITY) or qms_roles.is_read_only(user):
+        if not qms_roles.may_act(user, *qms_roles.QUALITY):
             raise ValidationFailed.on(field, f"{user.full_name} is not Quality Staff or a Quality Manager.")
     return users
 
 
 def is_eligible(user, roles, job_functions) -> bool:
     """May `user` be named under one side of an approval matrix row (roles, job functions)?"""
-    if qms_roles.is_read_only(user) or not qms_roles.has_role(user, *roles):
+    if not qms_roles.may_act(user, *roles):
         return False
     if job_functions:
         return (user.job_function or "").strip().casefold() in {j.strip().casefold() for j in job_functions}

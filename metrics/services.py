@@ -51,12 +51,12 @@ MAX_TEXT = 4000
 
 
 def _require_manager(actor) -> None:
-    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, qms_roles.MANAGER):
+    if not qms_roles.may_act(actor, qms_roles.MANAGER):
         raise NotAllowed("Only Quality Managers may do this.")
 
 
 def _require_quality(actor) -> None:
-    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, *qms_roles.QUALITY):
+    if not qms_roles.may_act(actor, *qms_roles.QUALITY):
         raise NotAllowed("Your role may not do this.")
 
 

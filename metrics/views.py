@@ -32,19 +32,10 @@ from qms import roles as qms_roles
 from qms.errors import DomainError, ValidationFailed
 from qms.listexport import export_format, list_export
 from qms.permissions import RoleRequiredMixin
-from qms.web import TransitionView, record_audit_context
+from qms.web import TransitionView, add_domain_errors, record_audit_context
 
 MANAGERS = frozenset({qms_roles.MANAGER})
 DASHBOARD_READERS = frozenset({qms_roles.MANAGER, qms_roles.AUDITOR, qms_roles.STAFF})
-
-
-def _errors_to_form(form, exc: DomainError) -> None:
-    if exc.field_errors:
-        for name, errors in exc.field_errors.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc.message)
 
 
 class DashboardView(RoleRequiredMixin, View):
@@ -67,7 +58,7 @@ class DashboardView(RoleRequiredMixin, View):
         # METRICS_DASHBOARD_CACHE_SECONDS as rendered HTML per period, filters and role; it is
         # only computed when the fragment is missing, hence the lazy board.
         cache_seconds = settings.METRICS_DASHBOARD_CACHE_SECONDS
-        can_manage = qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user)
+        can_manage = qms_roles.may_act(request.user, qms_roles.MANAGER)
         vary = f"{period.start.isoformat()}|{period.end.isoformat()}|{filters!r}|{can_manage}"
         if request.GET.get("refresh") == "1" or cache_seconds <= 0:
             cache.delete(make_template_fragment_key("metrics-dashboard", [vary]))
@@ -93,7 +84,7 @@ class TargetListView(RoleRequiredMixin, View):
         rows = [{"kpi": kpi, "target": targets.get(kpi.code)} for kpi in KPIS]
         return render(request, "metrics/targets.html", {
             "rows": rows,
-            "can_manage": qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user),
+            "can_manage": qms_roles.may_act(request.user, qms_roles.MANAGER),
         })
 
 
@@ -110,7 +101,7 @@ class TargetCreateView(RoleRequiredMixin, View):
             try:
                 target = services.target_create(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, f"Target set for {target.get_kpi_display()}.")
                 return redirect("metrics:targets")
@@ -140,7 +131,7 @@ class TargetEditView(RoleRequiredMixin, View):
                     owners=data.pop("owners"), **data,
                 )
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, f"Target for {target.get_kpi_display()} changed.")
                 return redirect("metrics:targets")
@@ -173,7 +164,7 @@ class AlertDetailView(RoleRequiredMixin, View):
         return render(request, "metrics/alert_detail.html", {
             "alert": alert, "kpi": kpi, "value": format_value(kpi, alert.value),
             "cleared_value": format_value(kpi, alert.cleared_value) if alert.cleared_at else "",
-            "can_raise_capa": not alert.capa_id and qms_roles.has_role(request.user, *qms_roles.QUALITY) and not qms_roles.is_read_only(request.user),
+            "can_raise_capa": not alert.capa_id and qms_roles.may_act(request.user, *qms_roles.QUALITY),
             **record_audit_context(alert, request.user),
         })
 
@@ -208,7 +199,7 @@ class ShippedUnitsView(RoleRequiredMixin, View):
         rows = ShippedUnits.objects.select_related("product", "entered_by").order_by("-month", "product__code")[:240]
         return render(request, "metrics/shipments.html", {
             "rows": rows, "form": form or ShippedUnitsForm(), "import_form": import_form or ShippedUnitsImportForm(),
-            "can_manage": qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user),
+            "can_manage": qms_roles.may_act(request.user, qms_roles.MANAGER),
         }, status=status)
 
     def get(self, request):
@@ -220,7 +211,7 @@ class ShippedUnitsView(RoleRequiredMixin, View):
             try:
                 record, created = services.shipped_units_set(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, f"{record}: {'entered' if created else 'saved'}.")
                 return redirect("metrics:shipments")
@@ -239,7 +230,7 @@ class ShippedUnitsImportView(ShippedUnitsView):
                     raise ValidationFailed.on("file", "The file is larger than 1 MB.")
                 result = services.shipped_units_import(actor=request.user, data=upload.read(), reason=form.cleaned_data["reason"])
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, f"Imported: {result.created} month(s) added, {result.updated} checked or corrected.")
                 return redirect("metrics:shipments")
@@ -256,7 +247,7 @@ class ReviewListView(RoleRequiredMixin, View):
         reviews = ManagementReview.objects.order_by("-meeting_on", "-id")[:100]
         return render(request, "metrics/reviews.html", {
             "reviews": reviews,
-            "can_manage": qms_roles.has_role(request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(request.user),
+            "can_manage": qms_roles.may_act(request.user, qms_roles.MANAGER),
         })
 
 
@@ -273,7 +264,7 @@ class ReviewCreateView(RoleRequiredMixin, View):
             try:
                 review = services.review_create(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, f"{review.reference} planned: the input pack below is live until the meeting is held.")
                 return redirect(review.get_absolute_url())
@@ -295,7 +286,7 @@ class ReviewDetailView(RoleRequiredMixin, View):
         pack, frozen = selectors.review_pack(review)
         items = list(review.items.select_related("owner", "capa").order_by("kind", "id"))
         user = self.request.user
-        writer = qms_roles.has_role(user, *qms_roles.QUALITY) and not qms_roles.is_read_only(user)
+        writer = qms_roles.may_act(user, *qms_roles.QUALITY)
         capa_choices = _capa_choices() if writer else []
         if item_form is not None:
             item_form.fields["capa"].widget.choices = ReviewItemForm(capa_choices=capa_choices).fields["capa"].widget.choices
@@ -304,7 +295,7 @@ class ReviewDetailView(RoleRequiredMixin, View):
             "sections": dict(selectors.REVIEW_SECTIONS),
             "item_form": item_form or ReviewItemForm(capa_choices=capa_choices),
             "edit_form": edit_form or ReviewEditForm(initial={"attendees": review.attendees, "summary": review.summary, "version": review.version}),
-            "can_manage": qms_roles.has_role(user, qms_roles.MANAGER) and not qms_roles.is_read_only(user) and review.status != "closed",
+            "can_manage": qms_roles.may_act(user, qms_roles.MANAGER) and review.status != "closed",
             "can_work": writer,
             "capa_choices": capa_choices,
             **record_audit_context(review, user, REVIEW_WORKFLOW),
@@ -326,7 +317,7 @@ class ReviewEditView(ReviewDetailView):
             try:
                 services.review_update(review, actor=request.user, reason=data.pop("reason"), version=data.pop("version"), **data)
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, "Review saved.")
                 return redirect(review.get_absolute_url())
@@ -343,7 +334,7 @@ class ReviewItemAddView(ReviewDetailView):
             try:
                 services.review_item_add(review=review, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _errors_to_form(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, "Recorded.")
                 return redirect(review.get_absolute_url() + "#outputs")

@@ -43,6 +43,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Records only the services write: the admin shows them and their history, changes nothing."""
+
+
 @admin.register(User)
 class QmsUserAdmin(UserAdmin, NoDeleteAdmin):
     list_display = ["username", "full_name", "email", "department", "is_active", "last_login"]

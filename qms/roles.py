@@ -57,6 +57,11 @@ def is_read_only(user) -> bool:
     return AUDITOR in roles_of(user)
 
 
+def may_act(user, *roles: str) -> bool:
+    """Holds one of `roles` and may change things: not an auditor (is_read_only)."""
+    return has_role(user, *roles) and not is_read_only(user)
+
+
 def users_with_role(role: str):
     """The active users who hold `role` (its Django group), each once."""
     from django.contrib.auth import get_user_model

@@ -31,6 +31,16 @@ def form_errors(form) -> dict[str, list[str]]:
     return {field: [str(m) for m in messages_] for field, messages_ in form.errors.items()}
 
 
+def add_domain_errors(form, exc: DomainError) -> None:
+    """Show a service's refusal on the form: on the field it names, or above the form."""
+    if exc.field_errors:
+        for name, errors in exc.field_errors.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc.message)
+
+
 def record_audit_context(record, user, workflow=None, *, history_limit: int = 50, known=()) -> dict:
     """What every record page shows beside the record: history, signatures, transitions and
     the actions the user may take now. A fixed number of queries. `known`: rows the page has

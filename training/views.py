@@ -17,7 +17,7 @@ from qms.errors import DomainError
 from qms.listexport import export_format, list_export
 from qms.pagination import BoundedCountPaginator
 from qms.permissions import RoleRequiredMixin
-from qms.web import TransitionView, record_audit_context
+from qms.web import TransitionView, add_domain_errors, record_audit_context
 from training import exports, selectors, services
 from training.filters import AssignmentFilter, MatrixFilterForm, RequirementFilter
 from training.forms import (
@@ -38,15 +38,6 @@ from training.models import (
     TrainingSession,
 )
 from training.workflow import ASSIGNMENT_WORKFLOW, TRAINABLE_VERSION_STATUSES
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    if exc.field_errors:
-        for name, errors in exc.field_errors.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc.message)
 
 
 def assignment_actions(assignment, user):
@@ -300,7 +291,7 @@ class RequirementListView(RoleRequiredMixin, FormView):
                 reason=data.get("reason") or "",
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            add_domain_errors(form, exc)
             return self.form_invalid(form)
         messages.success(
             self.request, f"Requirement added: {requirement}. Assignments are being created."
@@ -338,7 +329,7 @@ class RequirementDetailView(RoleRequiredMixin, DetailView):
                         reason=form.cleaned_data["reason"],
                     )
                 except DomainError as exc:
-                    _form_errors(form, exc)
+                    add_domain_errors(form, exc)
                 else:
                     messages.success(request, "Requirement retired.")
                     return redirect(requirement.get_absolute_url())
@@ -357,7 +348,7 @@ class RequirementDetailView(RoleRequiredMixin, DetailView):
                     only_major_revisions=form.cleaned_data["only_major_revisions"],
                 )
             except DomainError as exc:
-                _form_errors(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, "Requirement updated.")
                 return redirect(requirement.get_absolute_url())
@@ -428,7 +419,7 @@ class VersionTrainingView(RoleRequiredMixin, DetailView):
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as exc:
-                _form_errors(form, exc)
+                add_domain_errors(form, exc)
             else:
                 messages.success(request, "Training impact recorded.")
                 return redirect("training:version", pk=version.pk)
@@ -474,7 +465,7 @@ class SessionCreateView(RoleRequiredMixin, FormView):
                 notes=data["notes"],
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            add_domain_errors(form, exc)
             return self.form_invalid(form)
         messages.success(
             self.request,
@@ -578,7 +569,7 @@ class ReleaseGateView(RoleRequiredMixin, FormView):
                 reason=data["reason"],
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            add_domain_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, "Release gate saved.")
         return redirect("training:gates")

@@ -64,7 +64,7 @@ def approval_rule_set(*, actor, doc_type: str, reason: str, expected_version, **
     """Set the approval matrix row of a document type (a site policy, issue 16): Quality
     Managers only, with their reason, in the history. The first change of a type that still
     runs on the strict default creates its row (from version 1, the default's version)."""
-    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, qms_roles.MANAGER):
+    if not qms_roles.may_act(actor, qms_roles.MANAGER):
         raise NotAllowed("Only a Quality Manager sets the approval matrix.")
     if doc_type not in DocumentType.values:
         raise ValidationFailed.on("doc_type", "Choose a document type.")

@@ -7,5 +7,5 @@ from qms.errors import NotAllowed
 
 
 def _require_quality(actor) -> None:
-    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, *qms_roles.QUALITY):
+    if not qms_roles.may_act(actor, *qms_roles.QUALITY):
         raise NotAllowed("Only Quality Staff and Quality Managers change controlled documents.")

@@ -137,7 +137,7 @@ def version_transition(
     # Approval: decided under the row lock, so concurrent approvers queue and exactly the
     # last signature moves the version to approved. The password is checked first, outside
     # the transaction, so that a failed attempt stays recorded (qms.signatures).
-    if qms_roles.is_read_only(actor) or not qms_roles.has_role(actor, *qms_roles.QUALITY):
+    if not qms_roles.may_act(actor, *qms_roles.QUALITY):
         raise NotAllowed("Your role may not approve this record.")
     verify_signer_password(actor, password)
     with transaction.atomic():

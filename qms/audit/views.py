@@ -97,7 +97,7 @@ class AuditTrailView(AuditReaderMixin, TemplateView):
             page_sizes=PAGE_SIZES,
             page_size=page_size,
             verification=verification_status(),
-            may_acknowledge=qms_roles.has_role(self.request.user, qms_roles.MANAGER) and not qms_roles.is_read_only(self.request.user),
+            may_acknowledge=qms_roles.may_act(self.request.user, qms_roles.MANAGER),
             export_query=query.urlencode(),
             time_zone=timezone.get_current_timezone_name(),
         )
